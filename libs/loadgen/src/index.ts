@@ -1,0 +1,3 @@
+export * from './clickstream';
+export * from './publish';
+export * from './random';

@@ -1,0 +1,8 @@
+import 'reflect-metadata';
+
+export * from './config';
+export * from './logger';
+export * from './kafka';
+export * from './redis';
+export * from './metrics';
+export * from './health';

@@ -1,0 +1,56 @@
+import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs';
+import { TOPICS, topicConfigEntries, type TopicId } from '@reco/contracts';
+import type { Logger } from './logger';
+
+/** A kafkajs client whose log lines go through the service's JSON logger. */
+export function createKafka(clientId: string, brokers: string[], logger: Logger): Kafka {
+  const logCreator = () => (entry: LogEntry) => {
+    const { message, ...rest } = entry.log;
+    const fields = { kafka: entry.namespace, ...rest };
+    if (entry.level === logLevel.ERROR) logger.error(fields, message);
+    else if (entry.level === logLevel.WARN) logger.warn(fields, message);
+    else if (entry.level === logLevel.INFO) logger.debug(fields, message);
+  };
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator, retry: { retries: 8 } });
+}
+
+export interface TopicOptions {
+  prefix: string;
+  partitions?: number;
+  replicationFactor: number;
+}
+
+/**
+ * Creates the named topics from the registry if they do not exist (idempotent: several
+ * services may race to create the same topic at start-up).
+ */
+export async function ensureTopics(admin: Admin, ids: TopicId[], options: TopicOptions): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = ids
+    .map((id) => TOPICS[id])
+    .filter((spec) => !existing.has(options.prefix + spec.name))
+    .map((spec) => ({
+      topic: options.prefix + spec.name,
+      numPartitions: options.partitions ?? spec.partitions,
+      replicationFactor: options.replicationFactor,
+      configEntries: topicConfigEntries(spec),
+    }));
+  if (missing.length === 0) return;
+  try {
+    await admin.createTopics({ topics: missing, waitForLeaders: true });
+  } catch (err) {
+    // Another instance created it between our list and create: that is the state we wanted.
+    if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+  }
+}
+
+/** Kafka message headers as plain strings (kafkajs gives Buffers, strings or arrays). */
+export function headersToStrings(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!headers) return out;
+  for (const [key, value] of Object.entries(headers)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined && first !== null) out[key] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}

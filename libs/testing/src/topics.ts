@@ -1,0 +1,37 @@
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+export type ConsumedMessage = KafkaMessage & { partition: number };
+
+/**
+ * Reads a topic from the beginning until `expected` messages arrived or the topic stayed
+ * quiet for `quietMs` after that (to catch extra messages), or `timeoutMs` passed.
+ * Reads with isolation read_committed, as every service does.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  options: { expected: number; timeoutMs?: number; quietMs?: number },
+): Promise<ConsumedMessage[]> {
+  const { expected, timeoutMs = 60_000, quietMs = 1500 } = options;
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}`, readUncommitted: false });
+  const received: ConsumedMessage[] = [];
+  let lastArrival = Date.now();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) received.push({ ...m, partition: batch.partition });
+      lastArrival = Date.now();
+    },
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      if (received.length >= expected && Date.now() - lastArrival >= quietMs) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return received;
+}

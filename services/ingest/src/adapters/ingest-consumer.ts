@@ -1,0 +1,125 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { ensureTopics, headersToStrings, type Logger } from '@reco/platform';
+import { topicNames } from '@reco/contracts';
+import type { IngestConfig } from '../config';
+import { ingestCatalog, ingestClickstream, type BatchOutcome, type PipelineDeps, type RawMessage } from '../pipeline';
+import type { IngestMetrics } from './ingest-metrics';
+
+/**
+ * The Kafka edge of ingest. Each consumed batch is published and its offsets committed in
+ * one Kafka transaction, so a crash anywhere loses nothing and publishes nothing twice
+ * (downstream consumers read with isolation read_committed, kafkajs' default).
+ */
+export class IngestConsumer {
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private running = false;
+  private readonly topics: ReturnType<typeof topicNames>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly config: IngestConfig,
+    private readonly deps: PipelineDeps,
+    private readonly metrics: IngestMetrics,
+    private readonly logger: Logger,
+  ) {
+    this.topics = topicNames(config.RECO_TOPIC_PREFIX);
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, ['clickstreamRaw', 'catalogRaw', 'eventsClean', 'catalog', 'deadLetter'], {
+        prefix: this.config.RECO_TOPIC_PREFIX,
+        partitions: this.config.RECO_TOPIC_PARTITIONS,
+        replicationFactor: this.config.KAFKA_REPLICATION_FACTOR,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    this.producer = this.kafka.producer({
+      transactionalId: this.config.INGEST_TRANSACTIONAL_ID,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // A replica that dies mid-transaction blocks read_committed readers until this expires
+      // or its successor (same transactional id) fences it.
+      transactionTimeout: 30_000,
+    });
+    await this.producer.connect();
+    this.consumer = this.kafka.consumer({
+      groupId: this.config.INGEST_GROUP_ID,
+      readUncommitted: false,
+      sessionTimeout: 30_000,
+      maxBytesPerPartition: 1024 * 1024,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.topics.clickstreamRaw, this.topics.catalogRaw], fromBeginning: true });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.running = false;
+      this.logger.error({ err: String(e.payload.error) }, 'consumer crashed');
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1, // one transactional producer has one open transaction
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.running = true;
+    this.logger.info({ topics: [this.topics.clickstreamRaw, this.topics.catalogRaw] }, 'ingest consuming');
+  }
+
+  /** Drains the batch in flight, commits, leaves the group. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.disconnect();
+    await this.producer?.disconnect();
+  }
+
+  private async handleBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const started = process.hrtime.bigint();
+    const raw: RawMessage[] = batch.messages.map((m) => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: m.offset,
+      key: m.key,
+      value: m.value,
+      headers: headersToStrings(m.headers),
+    }));
+    const outcome: BatchOutcome =
+      batch.topic === this.topics.catalogRaw ? ingestCatalog(raw, this.deps) : await ingestClickstream(raw, this.deps);
+    const topicMessages = [
+      { topic: this.topics.eventsClean, messages: outcome.clean },
+      { topic: this.topics.catalog, messages: outcome.catalog },
+      { topic: this.topics.deadLetter, messages: outcome.deadLetters },
+    ].filter((t) => t.messages.length > 0);
+
+    const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+    const transaction = await this.producer!.transaction();
+    try {
+      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages });
+      await transaction.sendOffsets({
+        consumerGroupId: this.config.INGEST_GROUP_ID,
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }],
+      });
+      await transaction.commit();
+    } catch (err) {
+      await transaction.abort().catch(() => undefined);
+      throw err; // kafkajs retries the batch from the last committed offset
+    }
+    resolveOffset(batch.lastOffset());
+
+    this.metrics.eventsIn.inc({ topic: batch.topic }, raw.length);
+    if (outcome.clean.length) this.metrics.eventsOut.inc({ topic: this.topics.eventsClean }, outcome.clean.length);
+    if (outcome.catalog.length) this.metrics.eventsOut.inc({ topic: this.topics.catalog }, outcome.catalog.length);
+    for (const r of outcome.rejections) this.metrics.deadLettered.inc({ reason: r.reason });
+    if (outcome.duplicates) this.metrics.duplicates.inc(outcome.duplicates);
+    this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}

@@ -1,0 +1,87 @@
+import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  HEALTH_CHECKS,
+  HealthChecks,
+  METRICS_REGISTRY,
+  OpsController,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  createRedis,
+  type Logger,
+  type Redis,
+  type Registry,
+} from '@reco/platform';
+import { type IngestConfig, validationLimits } from './config';
+import { IngestConsumer } from './adapters/ingest-consumer';
+import { createIngestMetrics } from './adapters/ingest-metrics';
+import { RedisDedupWindow } from './adapters/redis-dedup-window';
+
+export const CONFIG = Symbol('CONFIG');
+export const LOGGER = Symbol('LOGGER');
+export const REDIS = Symbol('REDIS');
+
+class IngestLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(IngestConsumer) private readonly consumer: IngestConsumer,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(HEALTH_CHECKS) private readonly health: HealthChecks,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap() {
+    await this.redis.connect();
+    this.health.register('redis', async () => (await this.redis.ping()) === 'PONG');
+    this.health.register('kafka-consumer', () => this.consumer.isRunning);
+    await this.consumer.start();
+  }
+
+  async onApplicationShutdown(signal?: string) {
+    this.logger.info({ signal }, 'ingest shutting down: draining the batch in flight');
+    await this.consumer.stop();
+    await this.redis.quit().catch(() => undefined);
+    this.logger.info('ingest stopped');
+  }
+}
+
+@Module({})
+export class IngestModule {
+  static forConfig(config: IngestConfig) {
+    const logger = createLogger('ingest', config.LOG_LEVEL);
+    const registry = createMetricsRegistry('ingest');
+    return {
+      module: IngestModule,
+      controllers: [OpsController],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS_REGISTRY, useValue: registry },
+        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) },
+        {
+          provide: IngestConsumer,
+          inject: [REDIS],
+          useFactory: (redis: Redis) =>
+            new IngestConsumer(
+              createKafka('reco-ingest', config.KAFKA_BROKERS, logger),
+              config,
+              {
+                limits: validationLimits(config),
+                pseudonymKey: Buffer.from(config.INGEST_PSEUDONYMIZATION_KEY, 'utf8'),
+                dedup: new RedisDedupWindow(
+                  redis,
+                  `${config.REDIS_KEY_PREFIX}dedup:`,
+                  config.INGEST_DEDUP_WINDOW_SECONDS * 1000,
+                ),
+                now: Date.now,
+              },
+              createIngestMetrics(registry as Registry),
+              logger,
+            ),
+        },
+        IngestLifecycle,
+      ],
+      exports: [LOGGER],
+    };
+  }
+}

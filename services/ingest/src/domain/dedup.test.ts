@@ -1,0 +1,11 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifySighting, sourcePosition } from './dedup';
+
+test('first sighting, replay of the same position, duplicate from elsewhere', () => {
+  const pos = sourcePosition('raw', 2, '41');
+  assert.equal(pos, 'raw/2/41');
+  assert.equal(classifySighting(null, pos), 'first');
+  assert.equal(classifySighting('raw/2/41', pos), 'replay');
+  assert.equal(classifySighting('raw/0/7', pos), 'duplicate');
+});

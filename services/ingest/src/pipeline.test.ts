@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClickstreamEvent, DeadLetter } from '@reco/contracts';
+import { classifySighting, type DedupWindow } from './domain/dedup';
+import { DEFAULT_LIMITS } from './domain/limits';
+import { pseudonymize } from './domain/pseudonym';
+import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
+
+/** Unit-test stand-in for the Redis window: same SET NX GET semantics. */
+class MapDedup implements DedupWindow {
+  marks = new Map<string, string>();
+  async claim(claims: { eventId: string; position: string }[]) {
+    return claims.map((c) => {
+      const prev = this.marks.get(c.eventId) ?? null;
+      if (prev === null) this.marks.set(c.eventId, c.position);
+      return classifySighting(prev, c.position);
+    });
+  }
+}
+
+const KEY = Buffer.from('x'.repeat(32));
+const now = Date.parse('2026-11-28T12:00:00Z');
+const msg = (offset: number, obj: unknown, headers: Record<string, string> = {}): RawMessage => ({
+  topic: 'raw',
+  partition: 0,
+  offset: String(offset),
+  key: Buffer.from('k'),
+  value: Buffer.from(typeof obj === 'string' ? obj : JSON.stringify(obj)),
+  headers,
+});
+const ev = (id: string, user: string) => ({
+  event_id: id,
+  type: 'click',
+  user_id: user,
+  item_id: 'i1',
+  timestamp: '2026-11-28T11:00:00Z',
+});
+
+test('valid events go clean and keyed by pseudonym, in order; invalid ones become dead letters', async () => {
+  const dedup = new MapDedup();
+  const out = await ingestClickstream(
+    [msg(0, ev('a', 'alice')), msg(1, '{oops'), msg(2, ev('b', 'bob')), msg(3, ev('a', 'alice')), msg(4, ev('c', 'alice'))],
+    { limits: DEFAULT_LIMITS, pseudonymKey: KEY, dedup, now: () => now },
+  );
+  assert.equal(out.duplicates, 1);
+  assert.deepEqual(
+    out.clean.map((m) => ClickstreamEvent.decode(m.value).eventId),
+    ['a', 'b', 'c'],
+  );
+  assert.equal(out.clean[0]!.key, pseudonymize('alice', KEY));
+  assert.equal(ClickstreamEvent.decode(out.clean[0]!.value).userId, pseudonymize('alice', KEY));
+  for (const m of out.clean) assert.ok(!m.value.includes(Buffer.from('alice')));
+  assert.equal(out.deadLetters.length, 1);
+  const letter = DeadLetter.decode(out.deadLetters[0]!.value);
+  assert.equal(letter.reason, 'malformed_json');
+  assert.equal(letter.sourceTopic, 'raw');
+  assert.equal(letter.sourceOffset, 1);
+  assert.equal(Buffer.from(letter.originalValue).toString(), '{oops');
+});
+
+test('reprocessing the same positions after a crash republishes instead of dropping', async () => {
+  const dedup = new MapDedup();
+  const batch = [msg(10, ev('x', 'u1')), msg(11, ev('y', 'u2'))];
+  const deps = { limits: DEFAULT_LIMITS, pseudonymKey: KEY, dedup, now: () => now };
+  const first = await ingestClickstream(batch, deps);
+  const replay = await ingestClickstream(batch, deps);
+  assert.equal(first.clean.length, 2);
+  assert.equal(replay.clean.length, 2);
+  assert.equal(replay.duplicates, 0);
+  const later = await ingestClickstream([msg(12, ev('x', 'u1'))], deps);
+  assert.equal(later.clean.length, 0);
+  assert.equal(later.duplicates, 1);
+});
+
+test('catalog upserts are keyed by item id; bad ones dead-lettered', () => {
+  const out = ingestCatalog(
+    [
+      msg(0, { item_id: 'sku-1', title: 'Cream', price: 3, currency: 'EUR' }),
+      msg(1, { item_id: 'sku-2', title: '', price: 3 }),
+    ],
+    { limits: DEFAULT_LIMITS, now: () => now },
+  );
+  assert.equal(out.catalog.length, 1);
+  assert.equal(out.catalog[0]!.key, 'sku-1');
+  assert.equal(DeadLetter.decode(out.deadLetters[0]!.value).field, 'title');
+});

@@ -1,0 +1,126 @@
+import { CONTENT_TYPE_PROTOBUF, CatalogItem, ClickstreamEvent, DeadLetter } from '@reco/contracts';
+import { decodeCatalogItem, normalizeCatalogItem, validateCatalogItem } from './domain/catalog-item';
+import {
+  decodeClickstreamEvent,
+  normalizeClickstreamEvent,
+  validateClickstreamEvent,
+} from './domain/clickstream-event';
+import { sourcePosition, type DedupWindow } from './domain/dedup';
+import type { ValidationLimits } from './domain/limits';
+import { pseudonymize } from './domain/pseudonym';
+import type { Rejection } from './domain/rejection';
+
+/** One consumed message, as the Kafka adapter hands it over. */
+export interface RawMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** One message to produce. */
+export interface OutMessage {
+  key: Buffer | string | null;
+  value: Buffer;
+  headers: Record<string, string>;
+}
+
+export interface BatchOutcome {
+  clean: OutMessage[];
+  catalog: OutMessage[];
+  deadLetters: OutMessage[];
+  rejections: Rejection[];
+  duplicates: number;
+}
+
+export interface PipelineDeps {
+  limits: ValidationLimits;
+  pseudonymKey: Buffer;
+  dedup: DedupWindow;
+  now: () => number;
+}
+
+const PROTOBUF_HEADERS = { 'content-type': CONTENT_TYPE_PROTOBUF };
+
+function deadLetter(message: RawMessage, rejection: Rejection, now: number): OutMessage {
+  const letter: DeadLetter = {
+    originalValue: message.value ?? Buffer.alloc(0),
+    originalKey: message.key ?? Buffer.alloc(0),
+    originalHeaders: message.headers,
+    sourceTopic: message.topic,
+    sourcePartition: message.partition,
+    sourceOffset: Number(message.offset),
+    reason: rejection.reason,
+    field: rejection.field,
+    detail: rejection.detail,
+    failedAt: new Date(now),
+    rejectedBy: 'ingest',
+  };
+  return {
+    key: message.key,
+    value: Buffer.from(DeadLetter.encode(letter).finish()),
+    headers: { ...PROTOBUF_HEADERS, 'x-reject-reason': rejection.reason, 'x-reject-field': rejection.field },
+  };
+}
+
+function emptyOutcome(): BatchOutcome {
+  return { clean: [], catalog: [], deadLetters: [], rejections: [], duplicates: 0 };
+}
+
+/**
+ * Raw clickstream → clean events and dead letters. Valid events are claimed in the dedup
+ * window in one round trip; repeats of an id seen at another position are dropped (counted).
+ * Output order follows input order, so one user's events keep their order.
+ */
+export async function ingestClickstream(messages: RawMessage[], deps: PipelineDeps): Promise<BatchOutcome> {
+  const now = deps.now();
+  const out = emptyOutcome();
+  const valid: { message: RawMessage; event: ClickstreamEvent }[] = [];
+  for (const message of messages) {
+    const decoded = decodeClickstreamEvent(message.value, message.headers['content-type'], deps.limits);
+    const rejection = decoded.ok ? validateClickstreamEvent(decoded.value, now, deps.limits) : decoded.rejection;
+    if (rejection) {
+      out.rejections.push(rejection);
+      out.deadLetters.push(deadLetter(message, rejection, now));
+    } else if (decoded.ok) {
+      valid.push({ message, event: decoded.value });
+    }
+  }
+  if (valid.length === 0) return out;
+  const sightings = await deps.dedup.claim(
+    valid.map(({ message, event }) => ({
+      eventId: event.eventId,
+      position: sourcePosition(message.topic, message.partition, message.offset),
+    })),
+  );
+  valid.forEach(({ event }, i) => {
+    if (sightings[i] === 'duplicate') {
+      out.duplicates++;
+      return;
+    }
+    const pseudonym = pseudonymize(event.userId, deps.pseudonymKey);
+    const clean = normalizeClickstreamEvent(event, pseudonym);
+    out.clean.push({ key: pseudonym, value: Buffer.from(ClickstreamEvent.encode(clean).finish()), headers: PROTOBUF_HEADERS });
+  });
+  return out;
+}
+
+/** Raw catalog upserts → the compacted catalog topic (keyed by item id) and dead letters. */
+export function ingestCatalog(messages: RawMessage[], deps: Pick<PipelineDeps, 'limits' | 'now'>): BatchOutcome {
+  const now = deps.now();
+  const out = emptyOutcome();
+  for (const message of messages) {
+    const decoded = decodeCatalogItem(message.value, message.headers['content-type'], deps.limits);
+    const rejection = decoded.ok ? validateCatalogItem(decoded.value, now, deps.limits) : decoded.rejection;
+    if (rejection) {
+      out.rejections.push(rejection);
+      out.deadLetters.push(deadLetter(message, rejection, now));
+    } else if (decoded.ok) {
+      const item = normalizeCatalogItem(decoded.value);
+      out.catalog.push({ key: item.itemId, value: Buffer.from(CatalogItem.encode(item).finish()), headers: PROTOBUF_HEADERS });
+    }
+  }
+  return out;
+}
