@@ -1,0 +1,12 @@
+export * from './dataset';
+export * from './split';
+export * from './metrics';
+export * from './topk';
+export * from './rng';
+export * from './recommender';
+export * from './evaluate';
+export * from './run';
+export * from './registry';
+export { Progress } from './progress';
+export { PopularRecommender, itemCounts } from './models/popular';
+export { ItemKnnRecommender, type ItemKnnOptions } from './models/itemknn';
