@@ -70,7 +70,8 @@ export const TOPICS = {
   deadLetter: {
     name: 'reco.deadletter.v1',
     key: 'the original message key',
-    value: 'reco.v1.DeadLetter, binary protobuf (original bytes, source topic/partition/offset, reason, field)',
+    value:
+      'reco.v1.DeadLetter, binary protobuf (original bytes, source topic/partition/offset, reason, field)',
     partitions: 1,
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY_MS,
@@ -112,7 +113,8 @@ export const CONTENT_TYPE_PROTOBUF = 'application/x-protobuf';
 /** Kafka topic configs for a spec, as CreateTopics takes them. */
 export function topicConfigEntries(spec: TopicSpec): { name: string; value: string }[] {
   const entries: { name: string; value: string }[] = [{ name: 'cleanup.policy', value: spec.cleanupPolicy }];
-  if (spec.cleanupPolicy === 'delete') entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  if (spec.cleanupPolicy === 'delete')
+    entries.push({ name: 'retention.ms', value: String(spec.retentionMs) });
   return entries;
 }
 

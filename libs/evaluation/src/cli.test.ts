@@ -8,7 +8,8 @@ import { join } from 'node:path';
 const CLI = join(__dirname, 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'reco-cli-'));
 const lines: string[] = [];
-for (let u = 1; u <= 30; u++) lines.push(`${u} ${[1, 2, 3, 4, 5, 6].map((k) => ((u * k) % 40) + 1).join(' ')}`);
+for (let u = 1; u <= 30; u++)
+  lines.push(`${u} ${[1, 2, 3, 4, 5, 6].map((k) => ((u * k) % 40) + 1).join(' ')}`);
 writeFileSync(join(dir, 'tiny.seq.txt'), lines.join('\n') + '\n');
 
 function reco(args: string[], env: Record<string, string> = {}) {
@@ -21,14 +22,41 @@ function reco(args: string[], env: Record<string, string> = {}) {
 }
 
 const KEYS = [
-  'model', 'dataset', 'protocol', 'users', 'items', 'HR@5', 'HR@10', 'HR@20', 'NDCG@5', 'NDCG@10', 'NDCG@20',
-  'MRR', 'coverage@10', 'train_seconds', 'eval_seconds', 'seed',
+  'model',
+  'dataset',
+  'protocol',
+  'users',
+  'items',
+  'HR@5',
+  'HR@10',
+  'HR@20',
+  'NDCG@5',
+  'NDCG@10',
+  'NDCG@20',
+  'MRR',
+  'coverage@10',
+  'train_seconds',
+  'eval_seconds',
+  'seed',
 ];
 
 test('--json prints exactly one JSON object; relative --data resolves against the cwd', () => {
   for (const model of ['popular', 'itemknn']) {
     for (const protocol of ['full', 'sampled100']) {
-      const r = reco(['evaluate', '--data', 'tiny.seq.txt', '--format', 'seq', '--protocol', protocol, '--model', model, '--seed', '3', '--json']);
+      const r = reco([
+        'evaluate',
+        '--data',
+        'tiny.seq.txt',
+        '--format',
+        'seq',
+        '--protocol',
+        protocol,
+        '--model',
+        model,
+        '--seed',
+        '3',
+        '--json',
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const out = r.stdout.trim();
       assert.equal(out.split('\n').length, 1);
@@ -59,10 +87,19 @@ test('argument errors name the flag', () => {
   const cases: [string[], RegExp][] = [
     [['evaluate', '--model', 'popular'], /--data is required/],
     [['evaluate', '--data', 'tiny.seq.txt'], /--model is required/],
-    [['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--protocol', 'sampled'], /--protocol: 'sampled' is not one of full, sampled100/],
+    [
+      ['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--protocol', 'sampled'],
+      /--protocol: 'sampled' is not one of full, sampled100/,
+    ],
     [['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--format', 'csv'], /--format: 'csv'/],
-    [['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--seed', 'x'], /--seed: expected an integer/],
-    [['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--max-train-minutes', '0'], /--max-train-minutes: expected a positive number/],
+    [
+      ['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--seed', 'x'],
+      /--seed: expected an integer/,
+    ],
+    [
+      ['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--max-train-minutes', '0'],
+      /--max-train-minutes: expected a positive number/,
+    ],
     [['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--wat'], /--wat/],
     [['evaluate', '--data', 'tiny.seq.txt', '--model', 'popular', '--seed'], /--seed/],
     [['frobnicate'], /unknown command 'frobnicate'/],
@@ -89,7 +126,16 @@ test('plugins register models through the registry', () => {
       scoreUsers(batch, out) { for (const row of out) for (let i = 0; i < row.length; i++) row[i] = -i; },
     }), 'test stub');\n`,
   );
-  const r = reco(['evaluate', '--data', 'tiny.seq.txt', '--model', 'sasrec', '--plugin', './plugin.js', '--json']);
+  const r = reco([
+    'evaluate',
+    '--data',
+    'tiny.seq.txt',
+    '--model',
+    'sasrec',
+    '--plugin',
+    './plugin.js',
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).model, 'sasrec');
   const viaEnv = reco(['models'], { RECO_EVAL_PLUGINS: './plugin.js' });
@@ -100,6 +146,10 @@ test('convert writes pairs that evaluate identically', () => {
   const c = reco(['convert', '--data', 'tiny.seq.txt', '--to', 'pairs', '--out', 'tiny.pairs.txt']);
   assert.equal(c.code, 0, c.stderr);
   const a = JSON.parse(reco(['evaluate', '--data', 'tiny.seq.txt', '--model', 'itemknn', '--json']).stdout);
-  const b = JSON.parse(reco(['evaluate', '--data', 'tiny.pairs.txt', '--format', 'pairs', '--model', 'itemknn', '--json']).stdout);
-  for (const k of KEYS.filter((k) => !['dataset', 'train_seconds', 'eval_seconds'].includes(k))) assert.equal(b[k], a[k], k);
+  const b = JSON.parse(
+    reco(['evaluate', '--data', 'tiny.pairs.txt', '--format', 'pairs', '--model', 'itemknn', '--json'])
+      .stdout,
+  );
+  for (const k of KEYS.filter((k) => !['dataset', 'train_seconds', 'eval_seconds'].includes(k)))
+    assert.equal(b[k], a[k], k);
 });

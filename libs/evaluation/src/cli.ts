@@ -55,7 +55,12 @@ export function resolveCallerPath(p: string): string {
   return resolve(dirs[dirs.length - 1], p);
 }
 
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], dflt?: T): T {
+function oneOf<T extends string>(
+  flag: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  dflt?: T,
+): T {
   if (value === undefined) {
     if (dflt !== undefined) return dflt;
     throw new UsageError(`${flag} is required (one of ${allowed.join(', ')})`);
@@ -66,7 +71,12 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   return value as T;
 }
 
-function intFlag(flag: string, value: string | undefined, dflt: number | undefined, min: number): number | undefined {
+function intFlag(
+  flag: string,
+  value: string | undefined,
+  dflt: number | undefined,
+  min: number,
+): number | undefined {
   if (value === undefined) return dflt;
   if (!/^-?\d+$/.test(value.trim()) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(`${flag}: expected an integer >= ${min}, got '${value}'`);
@@ -86,7 +96,9 @@ async function loadPlugins(specs: readonly string[]): Promise<void> {
     let resolved: string | undefined;
     for (const dir of callerDirs()) {
       try {
-        resolved = createRequire(join(dir, 'noop.js')).resolve(spec.startsWith('.') ? resolve(dir, spec) : spec);
+        resolved = createRequire(join(dir, 'noop.js')).resolve(
+          spec.startsWith('.') ? resolve(dir, spec) : spec,
+        );
         break;
       } catch {
         /* try the next directory */
@@ -94,9 +106,9 @@ async function loadPlugins(specs: readonly string[]): Promise<void> {
     }
     if (!resolved) throw new UsageError(`--plugin: cannot resolve module '${spec}'`);
     const mod = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
-    const register = (mod.registerModels ?? (mod.default as Record<string, unknown> | undefined)?.registerModels) as
-      | ((r: typeof modelRegistry) => unknown)
-      | undefined;
+    const register = (mod.registerModels ??
+      (mod.default as Record<string, unknown> | undefined)?.registerModels) as
+      ((r: typeof modelRegistry) => unknown) | undefined;
     if (typeof register === 'function') await register(modelRegistry);
   }
 }
@@ -141,10 +153,14 @@ function printHuman(r: EvaluationReport, out: NodeJS.WritableStream): void {
 
 async function evaluateCommand(values: ReturnType<typeof parse>['values']): Promise<number> {
   if (!values.data) throw new UsageError('--data is required');
-  if (!values.model) throw new UsageError(`--model is required (registered: ${modelRegistry.names().join(', ')})`);
+  if (!values.model)
+    throw new UsageError(`--model is required (registered: ${modelRegistry.names().join(', ')})`);
   const format = oneOf<DatasetFormat>('--format', values.format, DATASET_FORMATS, 'seq');
   const protocol = oneOf<Protocol>('--protocol', values.protocol, PROTOCOLS, 'full');
-  const fitOnFlag = values['fit-on'] === undefined ? undefined : oneOf('--fit-on', values['fit-on'], ['train', 'train+valid'] as const);
+  const fitOnFlag =
+    values['fit-on'] === undefined
+      ? undefined
+      : oneOf('--fit-on', values['fit-on'], ['train', 'train+valid'] as const);
   const tieMode = oneOf<TieMode>('--ties', values.ties, TIE_MODES, DEFAULT_TIE_MODE);
   const target = oneOf('--target', values.target, ['test', 'validation'] as const, 'test');
   const seed = intFlag('--seed', values.seed, 42, 0)!;
@@ -153,7 +169,9 @@ async function evaluateCommand(values: ReturnType<typeof parse>['values']): Prom
   if (values['max-train-minutes'] !== undefined) {
     maxTrainMinutes = Number(values['max-train-minutes']);
     if (!Number.isFinite(maxTrainMinutes) || maxTrainMinutes <= 0) {
-      throw new UsageError(`--max-train-minutes: expected a positive number, got '${values['max-train-minutes']}'`);
+      throw new UsageError(
+        `--max-train-minutes: expected a positive number, got '${values['max-train-minutes']}'`,
+      );
     }
   }
   const modelOptions: Record<string, string> = {};
@@ -173,7 +191,9 @@ async function evaluateCommand(values: ReturnType<typeof parse>['values']): Prom
   log.log(`${ds.userIds.length} users, ${ds.itemIds.length} items, ${ds.numInteractions} interactions`);
   const model = await entry.create({ seed, options: modelOptions });
   const fitOn = resolveFitOn(model, { fitOn: fitOnFlag, target });
-  log.log(`model ${model.name}: fit on ${fitOn}, rank the ${target} item (${protocol}, ties ${tieMode}, seed ${seed})`);
+  log.log(
+    `model ${model.name}: fit on ${fitOn}, rank the ${target} item (${protocol}, ties ${tieMode}, seed ${seed})`,
+  );
   const fitBar = new Progress(`fit ${model.name}`, stderr);
   const evalBar = new Progress(`evaluate ${protocol}`, stderr);
   try {
@@ -188,7 +208,11 @@ async function evaluateCommand(values: ReturnType<typeof parse>['values']): Prom
       onFitProgress: (p) =>
         fitBar.update(
           p.fraction,
-          p.message ?? [p.epoch !== undefined ? `epoch ${p.epoch}` : '', p.loss !== undefined ? `loss ${p.loss.toFixed(4)}` : ''].join(' '),
+          p.message ??
+            [
+              p.epoch !== undefined ? `epoch ${p.epoch}` : '',
+              p.loss !== undefined ? `loss ${p.loss.toFixed(4)}` : '',
+            ].join(' '),
         ),
       onEvalProgress: (done, total) => evalBar.update(done / total, `${done}/${total} users`, done === total),
     });
@@ -208,7 +232,9 @@ function convertCommand(values: ReturnType<typeof parse>['values']): number {
   const ds = loadDataset(resolveCallerPath(values.data), format);
   const out = resolve(callerDirs()[0], values.out);
   writeFileSync(out, formatDataset(ds, to));
-  process.stderr.write(`wrote ${out} (${to}, ${ds.userIds.length} users, ${ds.numInteractions} interactions)\n`);
+  process.stderr.write(
+    `wrote ${out} (${to}, ${ds.userIds.length} users, ${ds.numInteractions} interactions)\n`,
+  );
   return 0;
 }
 

@@ -10,7 +10,9 @@ import { runEvaluation } from './run';
 
 const SEQ = '10 5 3 7 9\n2 3 7 5 1 12\n7 3 7 3\n';
 // same interactions, users interleaved, each user's lines in time order
-const PAIRS = ['10 5', '2 3', '10 3', '2 7', '7 3', '10 7', '2 5', '7 7', '2 1', '10 9', '7 3', '2 12'].join('\n');
+const PAIRS = ['10 5', '2 3', '10 3', '2 7', '7 3', '10 7', '2 5', '7 7', '2 1', '10 9', '7 3', '2 12'].join(
+  '\n',
+);
 
 test('seq: dense item indices in numeric id order, users in order of appearance', () => {
   const ds = parseDataset(SEQ, 'seq', 'tiny');
@@ -27,11 +29,17 @@ test('seq and pairs of the same data give the same structure', () => {
   const b = parseDataset(PAIRS, 'pairs', 'b');
   assert.deepEqual(b.itemIds, a.itemIds);
   assert.deepEqual(b.userIds, a.userIds);
-  assert.deepEqual(b.sequences.map((s) => Array.from(s)), a.sequences.map((s) => Array.from(s)));
+  assert.deepEqual(
+    b.sequences.map((s) => Array.from(s)),
+    a.sequences.map((s) => Array.from(s)),
+  );
   assert.equal(b.numInteractions, a.numInteractions);
   // formatting round-trips
   const again = parseDataset(formatDataset(a, 'pairs'), 'pairs', 'c');
-  assert.deepEqual(again.sequences.map((s) => Array.from(s)), a.sequences.map((s) => Array.from(s)));
+  assert.deepEqual(
+    again.sequences.map((s) => Array.from(s)),
+    a.sequences.map((s) => Array.from(s)),
+  );
   assert.equal(formatDataset(a, 'seq'), SEQ);
 });
 
@@ -79,23 +87,32 @@ test('loadDataset names the dataset by basename and errors by path', () => {
 
 const BEAUTY = '/work/shared/datasets/amazon-beauty.seq.txt';
 
-test('a pairs version of a real dataset sample gives identical evaluation results', { skip: !existsSync(BEAUTY) && 'dataset not present' }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'reco-eval-'));
-  const sample = readFileSync(BEAUTY, 'utf8').split('\n').slice(0, 1500).join('\n') + '\n';
-  const seqFile = join(dir, 'beauty-sample.seq.txt');
-  const pairsFile = join(dir, 'beauty-sample.pairs.txt');
-  writeFileSync(seqFile, sample);
-  writeFileSync(pairsFile, formatDataset(loadDataset(seqFile, 'seq'), 'pairs'));
-  const a = loadDataset(seqFile, 'seq');
-  const b = loadDataset(pairsFile, 'pairs');
-  assert.equal(b.numInteractions, a.numInteractions);
-  for (const protocol of ['full', 'sampled100'] as const) {
-    for (const make of [() => new PopularRecommender(), () => new ItemKnnRecommender()]) {
-      const ra = await runEvaluation(a, make(), { protocol, seed: 7 });
-      const rb = await runEvaluation(b, make(), { protocol, seed: 7 });
-      const strip = (r: Record<string, unknown>) => ({ ...r, dataset: '', train_seconds: 0, eval_seconds: 0 });
-      assert.deepEqual(strip({ ...rb }), strip({ ...ra }), `${protocol} ${ra.model}`);
-      assert.equal(ra.users, 1500);
+test(
+  'a pairs version of a real dataset sample gives identical evaluation results',
+  { skip: !existsSync(BEAUTY) && 'dataset not present' },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reco-eval-'));
+    const sample = readFileSync(BEAUTY, 'utf8').split('\n').slice(0, 1500).join('\n') + '\n';
+    const seqFile = join(dir, 'beauty-sample.seq.txt');
+    const pairsFile = join(dir, 'beauty-sample.pairs.txt');
+    writeFileSync(seqFile, sample);
+    writeFileSync(pairsFile, formatDataset(loadDataset(seqFile, 'seq'), 'pairs'));
+    const a = loadDataset(seqFile, 'seq');
+    const b = loadDataset(pairsFile, 'pairs');
+    assert.equal(b.numInteractions, a.numInteractions);
+    for (const protocol of ['full', 'sampled100'] as const) {
+      for (const make of [() => new PopularRecommender(), () => new ItemKnnRecommender()]) {
+        const ra = await runEvaluation(a, make(), { protocol, seed: 7 });
+        const rb = await runEvaluation(b, make(), { protocol, seed: 7 });
+        const strip = (r: Record<string, unknown>) => ({
+          ...r,
+          dataset: '',
+          train_seconds: 0,
+          eval_seconds: 0,
+        });
+        assert.deepEqual(strip({ ...rb }), strip({ ...ra }), `${protocol} ${ra.model}`);
+        assert.equal(ra.users, 1500);
+      }
     }
-  }
-});
+  },
+);

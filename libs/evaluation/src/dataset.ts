@@ -69,7 +69,11 @@ export function parseDataset(text: string, format: DatasetFormat, name: string):
     checkId(user, 'user id', lineNo);
     if (format === 'seq') {
       if (tokens.length < 2) {
-        throw new DatasetError(name, lineNo, `user ${user} has no items (expected 'user_id item_id item_id ...')`);
+        throw new DatasetError(
+          name,
+          lineNo,
+          `user ${user} has no items (expected 'user_id item_id item_id ...')`,
+        );
       }
       if (raw.has(user)) {
         throw new DatasetError(
@@ -126,7 +130,7 @@ export function loadDataset(file: string, format: DatasetFormat): Dataset {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read dataset ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read dataset ${file}: ${(err as Error).message}`, { cause: err });
   }
   const ds = parseDataset(text, format, file);
   return { ...ds, name: basename(file) };

@@ -119,8 +119,18 @@ test('sampled100 draws only never-interacted items and is deterministic per seed
 
   // direct check of the candidate sets via drawNegatives with the same per-user seeding
   for (const c of split.test) {
-    const negs = drawNegatives(userRng(42, split.train.userIds[c.user]), split.train.numItems, split.allSequences[c.user], 100);
-    const again = drawNegatives(userRng(42, split.train.userIds[c.user]), split.train.numItems, split.allSequences[c.user], 100);
+    const negs = drawNegatives(
+      userRng(42, split.train.userIds[c.user]),
+      split.train.numItems,
+      split.allSequences[c.user],
+      100,
+    );
+    const again = drawNegatives(
+      userRng(42, split.train.userIds[c.user]),
+      split.train.numItems,
+      split.allSequences[c.user],
+      100,
+    );
     assert.deepEqual(Array.from(negs), Array.from(again));
     const expected = Math.min(100, 300 - userItems[c.user].size);
     assert.equal(new Set(negs).size, expected);
@@ -140,7 +150,7 @@ test('sampled100 draws only never-interacted items and is deterministic per seed
     },
   };
   const w = await evaluateModel(worst, split, { protocol: 'sampled100', seed: 42 });
-  close(w.metrics.MRR, 1 / 101 * (40 / 41) + (1 / 1) * (1 / 41)); // user 99 has no never-interacted item -> rank 0
+  close(w.metrics.MRR, (1 / 101) * (40 / 41) + (1 / 1) * (1 / 41)); // user 99 has no never-interacted item -> rank 0
 
   // deterministic per seed, sensitive to the seed
   const scorer = (seed: number): Recommender => ({

@@ -89,7 +89,8 @@ export async function evaluateModel(
 ): Promise<EvaluationResult> {
   const started = process.hrtime.bigint();
   const protocol = opts.protocol;
-  if (protocol !== 'full' && protocol !== 'sampled100') throw new Error(`unknown protocol '${String(protocol)}'`);
+  if (protocol !== 'full' && protocol !== 'sampled100')
+    throw new Error(`unknown protocol '${String(protocol)}'`);
   const cases: readonly EvalCase[] = opts.target === 'validation' ? split.validation : split.test;
   const numItems = split.train.numItems;
   const ks = opts.ks ?? DEFAULT_CUTOFFS;
@@ -115,7 +116,10 @@ export async function evaluateModel(
       const { user, history, target } = batchCases[r];
       const row = out[r];
       const st = row[target];
-      if (st !== st) throw new Error(`model '${model.name}' produced NaN for the target of user ${split.train.userIds[user]}`);
+      if (st !== st)
+        throw new Error(
+          `model '${model.name}' produced NaN for the target of user ${split.train.userIds[user]}`,
+        );
       let higher = 0;
       let ties = 0;
       topk.reset();
@@ -142,17 +146,24 @@ export async function evaluateModel(
           }
         }
         if (st === -Infinity && topk.size < coverageK) {
-          for (let i = 0; i < numItems && topk.size < coverageK; i++) if (row[i] === -Infinity) topk.offer(i, row[i]);
+          for (let i = 0; i < numItems && topk.size < coverageK; i++)
+            if (row[i] === -Infinity) topk.offer(i, row[i]);
         }
         ties -= 1; // the target itself
-        if (nan > removed) throw new Error(`model '${model.name}' produced NaN scores for user ${split.train.userIds[user]}`);
+        if (nan > removed)
+          throw new Error(`model '${model.name}' produced NaN scores for user ${split.train.userIds[user]}`);
       } else {
         const rand = userRng(opts.seed, split.train.userIds[user]);
         const negatives = drawNegatives(rand, numItems, split.allSequences[user], numNegatives, mark);
-        const candidates = Array.from(negatives).concat(target).sort((a, b) => a - b);
+        const candidates = Array.from(negatives)
+          .concat(target)
+          .sort((a, b) => a - b);
         for (const i of candidates) {
           const s = row[i];
-          if (s !== s) throw new Error(`model '${model.name}' produced NaN scores for user ${split.train.userIds[user]}`);
+          if (s !== s)
+            throw new Error(
+              `model '${model.name}' produced NaN scores for user ${split.train.userIds[user]}`,
+            );
           if (i !== target) {
             if (s > st) higher++;
             else if (s === st) ties++;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { MetricAccumulator, rankMetrics, tieRank } from './metrics';
 import { TopK, topKOfRow } from './topk';
 
-const close = (a: number, b: number, msg?: string) => assert.ok(Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} != ${b}`);
+const close = (a: number, b: number, msg?: string) =>
+  assert.ok(Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} != ${b}`);
 
 test('no ties: HR counts rank < K, NDCG = 1/log2(rank+2), MRR = 1/(rank+1)', () => {
   const top = rankMetrics(0, 0, [1, 5]);
@@ -81,7 +82,10 @@ test('TopK keeps the k best, ties to the lower index, skips NaN', () => {
   const row = Float32Array.from([0.5, 0.9, NaN, 0.9, 0.1, 0.7, 0.9]);
   assert.deepEqual(topKOfRow(row, 3), [1, 3, 6]);
   assert.deepEqual(topKOfRow(row, 5), [1, 3, 6, 5, 0]);
-  assert.deepEqual(topKOfRow(row, 2, (i) => i === 1), [3, 6]);
+  assert.deepEqual(
+    topKOfRow(row, 2, (i) => i === 1),
+    [3, 6],
+  );
   const t = new TopK(2);
   t.offer(0, 1);
   assert.equal(t.threshold(), -Infinity);

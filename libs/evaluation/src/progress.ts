@@ -26,7 +26,9 @@ export class Progress {
       const width = 30;
       const f = fraction === undefined ? undefined : Math.min(1, Math.max(0, fraction));
       const bar =
-        f === undefined ? '' : `[${'#'.repeat(Math.round(f * width)).padEnd(width, '.')}] ${(f * 100).toFixed(0).padStart(3)}% `;
+        f === undefined
+          ? ''
+          : `[${'#'.repeat(Math.round(f * width)).padEnd(width, '.')}] ${(f * 100).toFixed(0).padStart(3)}% `;
       const cols = this.stream.columns || 100;
       const text = `${this.label} ${bar}${detail} ${elapsed}s`.slice(0, Math.max(10, cols - 1));
       this.stream.write(`\r\x1b[K${text}`);

@@ -86,7 +86,8 @@ export const modelRegistry = new ModelRegistry();
 modelRegistry.register('popular', () => new PopularRecommender(), 'interaction count in the training data');
 modelRegistry.register(
   'itemknn',
-  (ctx) => new ItemKnnRecommender({ window: intOption(ctx, 'window'), lastItems: intOption(ctx, 'lastItems') }),
+  (ctx) =>
+    new ItemKnnRecommender({ window: intOption(ctx, 'window'), lastItems: intOption(ctx, 'lastItems') }),
   'order-aware item-to-item transitions (window 3, last 3 items), popularity tie-breaker',
 );
 

@@ -52,7 +52,11 @@ export function resolveFitOn(model: Recommender, opts: Pick<RunOptions, 'fitOn' 
 }
 
 /** Splits, fits and evaluates one model on one dataset. */
-export async function runEvaluation(ds: Dataset, model: Recommender, opts: RunOptions): Promise<EvaluationReport> {
+export async function runEvaluation(
+  ds: Dataset,
+  model: Recommender,
+  opts: RunOptions,
+): Promise<EvaluationReport> {
   const split = leaveOneOut(ds);
   const fitOn = resolveFitOn(model, opts);
   const trainData = fitOn === 'train+valid' ? trainPlusValidation(split) : split.train;

@@ -39,11 +39,13 @@ async function main() {
   }
   const num = (name: keyof typeof values, min: number, max: number) => {
     const v = Number(values[name]);
-    if (!Number.isFinite(v) || v < min || v > max) throw new Error(`--${name} must be a number in [${min}, ${max}]`);
+    if (!Number.isFinite(v) || v < min || v > max)
+      throw new Error(`--${name} must be a number in [${min}, ${max}]`);
     return v;
   };
   const format = values.format as 'json' | 'protobuf' | 'mixed';
-  if (!['json', 'protobuf', 'mixed'].includes(format)) throw new Error('--format must be json, protobuf or mixed');
+  if (!['json', 'protobuf', 'mixed'].includes(format))
+    throw new Error('--format must be json, protobuf or mixed');
   const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const topic = values.topic ?? (process.env.RECO_TOPIC_PREFIX ?? '') + TOPICS.clickstreamRaw.name;
   const kafka = new Kafka({ clientId: 'reco-loadgen', brokers, logLevel: logLevel.WARN });

@@ -52,8 +52,16 @@ export const MALFORMED_CASES: {
 }[] = [
   { reason: 'missing_field', field: 'event_id', make: (v) => json({ ...v, event_id: undefined }) },
   { reason: 'missing_field', field: 'user_id', make: (v) => json({ ...v, user_id: '' }) },
-  { reason: 'missing_field', field: 'item_id', make: (v) => json({ ...v, type: 'EVENT_TYPE_VIEW', item_id: undefined }) },
-  { reason: 'missing_field', field: 'query', make: (v) => json({ ...v, type: 'EVENT_TYPE_SEARCH', query: '  ' }) },
+  {
+    reason: 'missing_field',
+    field: 'item_id',
+    make: (v) => json({ ...v, type: 'EVENT_TYPE_VIEW', item_id: undefined }),
+  },
+  {
+    reason: 'missing_field',
+    field: 'query',
+    make: (v) => json({ ...v, type: 'EVENT_TYPE_SEARCH', query: '  ' }),
+  },
   { reason: 'missing_field', field: 'timestamp', make: (v) => json({ ...v, timestamp: undefined }) },
   { reason: 'invalid_enum', field: 'type', make: (v) => json({ ...v, type: 'EVENT_TYPE_TELEPORT' }) },
   { reason: 'invalid_type', field: 'user_id', make: (v) => json({ ...v, user_id: 12345 }) },
@@ -63,7 +71,11 @@ export const MALFORMED_CASES: {
   { reason: 'invalid_chars', field: 'session_id', make: (v) => json({ ...v, session_id: 'has space' }) },
   { reason: 'not_finite', field: 'price', make: (v) => json({ ...v, price: 'NaN' }) },
   { reason: 'negative', field: 'price', make: (v) => json({ ...v, price: -3 }) },
-  { reason: 'out_of_range', field: 'quantity', make: (v) => json({ ...v, type: 'EVENT_TYPE_PURCHASE', quantity: 50000 }) },
+  {
+    reason: 'out_of_range',
+    field: 'quantity',
+    make: (v) => json({ ...v, type: 'EVENT_TYPE_PURCHASE', item_id: v.item_id ?? 'item-1', quantity: 50000 }),
+  },
   {
     reason: 'timestamp_in_future',
     field: 'timestamp',
@@ -79,7 +91,11 @@ export const MALFORMED_CASES: {
     field: 'schema_version',
     make: (v) => json({ ...v, schema_version: 'reco.v9' }),
   },
-  { reason: 'malformed_json', field: '', make: () => ({ value: Buffer.from('{"event_id": "abc",'), contentType: CONTENT_TYPE_JSON }) },
+  {
+    reason: 'malformed_json',
+    field: '',
+    make: () => ({ value: Buffer.from('{"event_id": "abc",'), contentType: CONTENT_TYPE_JSON }),
+  },
   {
     reason: 'malformed_protobuf',
     field: '',

@@ -6,7 +6,10 @@ export interface PublishOptions {
   rate: number;
   /** Messages per produce request. */
   chunk?: number;
-  /** Produce requests in flight at once when unthrottled. */
+  /**
+   * Produce requests in flight at once when unthrottled. Above 1, requests may land out of
+   * order, so one user's events may too: keep 1 where per-user order matters.
+   */
   concurrency?: number;
   onProgress?: (sent: number) => void;
 }
@@ -22,7 +25,7 @@ export async function publishMessages(
   options: PublishOptions,
 ): Promise<number> {
   const chunkSize = options.chunk ?? 500;
-  const concurrency = options.rate > 0 ? 1 : (options.concurrency ?? 4);
+  const concurrency = options.rate > 0 ? 1 : (options.concurrency ?? 1);
   const started = Date.now();
   let sent = 0;
   const inFlight = new Set<Promise<void>>();

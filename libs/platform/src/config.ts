@@ -44,13 +44,20 @@ export const setting = {
   brokers: () =>
     z
       .string()
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .refine((list) => list.length > 0 && list.every((b) => /^[^\s:]+:\d+$/.test(b)), {
         message: 'expected host:port[,host:port...]',
       }),
   int: (min: number, max: number) => z.coerce.number().int().min(min).max(max),
   bool: () =>
-    z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   redisUrl: () => z.string().regex(/^rediss?:\/\//, 'expected redis://host:port[/db]'),
 };
 

@@ -50,7 +50,8 @@ export function headersToStrings(headers: Record<string, unknown> | undefined): 
   if (!headers) return out;
   for (const [key, value] of Object.entries(headers)) {
     const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined && first !== null) out[key] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+    if (first !== undefined && first !== null)
+      out[key] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
   }
   return out;
 }

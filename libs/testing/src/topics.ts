@@ -13,7 +13,10 @@ export async function readTopic(
   options: { expected: number; timeoutMs?: number; quietMs?: number },
 ): Promise<ConsumedMessage[]> {
   const { expected, timeoutMs = 60_000, quietMs = 1500 } = options;
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}-${Math.random()}`, readUncommitted: false });
+  const consumer = kafka.consumer({
+    groupId: `reader-${topic}-${Date.now()}-${Math.random()}`,
+    readUncommitted: false,
+  });
   const received: ConsumedMessage[] = [];
   let lastArrival = Date.now();
   await consumer.connect();

@@ -36,8 +36,8 @@ class IngestLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     await this.consumer.start();
   }
 
-  async onApplicationShutdown(signal?: string) {
-    this.logger.info({ signal }, 'ingest shutting down: draining the batch in flight');
+  async onApplicationShutdown() {
+    this.logger.info('ingest shutting down: draining the batch in flight');
     await this.consumer.stop();
     await this.redis.quit().catch(() => undefined);
     this.logger.info('ingest stopped');

@@ -16,10 +16,23 @@ export const ingestSettings = z.object({
     .string()
     .default(`reco-ingest-${hostname()}`)
     .describe('Kafka transactional id; stable per replica so a restart fences its predecessor'),
-  INGEST_DEDUP_WINDOW_SECONDS: setting.int(1, 30 * 86400).default(86400).describe('how long an event id is remembered'),
+  INGEST_DEDUP_WINDOW_SECONDS: setting
+    .int(1, 30 * 86400)
+    .default(86400)
+    .describe('how long an event id is remembered'),
   INGEST_MAX_EVENT_AGE_DAYS: setting.int(1, 3650).default(30).describe('oldest accepted event time'),
-  INGEST_MAX_CLOCK_SKEW_SECONDS: setting.int(0, 86400).default(300).describe('how far in the future an event time may be'),
-  INGEST_ALLOW_UNKNOWN_JSON_FIELDS: setting.bool().default(false).describe('accept JSON fields not in the schema'),
+  INGEST_MAX_CLOCK_SKEW_SECONDS: setting
+    .int(0, 86400)
+    .default(300)
+    .describe('how far in the future an event time may be'),
+  INGEST_ALLOW_UNKNOWN_JSON_FIELDS: setting
+    .bool()
+    .default(false)
+    .describe('accept JSON fields not in the schema'),
+  INGEST_SESSION_TIMEOUT_MS: setting
+    .int(6000, 300_000)
+    .default(30_000)
+    .describe("Kafka consumer session timeout: how soon a dead replica's partitions move"),
   HTTP_HOST: z.string().default('0.0.0.0').describe('address of /healthz and /metrics'),
 });
 

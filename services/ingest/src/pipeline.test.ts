@@ -39,7 +39,13 @@ const ev = (id: string, user: string) => ({
 test('valid events go clean and keyed by pseudonym, in order; invalid ones become dead letters', async () => {
   const dedup = new MapDedup();
   const out = await ingestClickstream(
-    [msg(0, ev('a', 'alice')), msg(1, '{oops'), msg(2, ev('b', 'bob')), msg(3, ev('a', 'alice')), msg(4, ev('c', 'alice'))],
+    [
+      msg(0, ev('a', 'alice')),
+      msg(1, '{oops'),
+      msg(2, ev('b', 'bob')),
+      msg(3, ev('a', 'alice')),
+      msg(4, ev('c', 'alice')),
+    ],
     { limits: DEFAULT_LIMITS, pseudonymKey: KEY, dedup, now: () => now },
   );
   assert.equal(out.duplicates, 1);

@@ -80,7 +80,9 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
   const valid: { message: RawMessage; event: ClickstreamEvent }[] = [];
   for (const message of messages) {
     const decoded = decodeClickstreamEvent(message.value, message.headers['content-type'], deps.limits);
-    const rejection = decoded.ok ? validateClickstreamEvent(decoded.value, now, deps.limits) : decoded.rejection;
+    const rejection = decoded.ok
+      ? validateClickstreamEvent(decoded.value, now, deps.limits)
+      : decoded.rejection;
     if (rejection) {
       out.rejections.push(rejection);
       out.deadLetters.push(deadLetter(message, rejection, now));
@@ -102,13 +104,20 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
     }
     const pseudonym = pseudonymize(event.userId, deps.pseudonymKey);
     const clean = normalizeClickstreamEvent(event, pseudonym);
-    out.clean.push({ key: pseudonym, value: Buffer.from(ClickstreamEvent.encode(clean).finish()), headers: PROTOBUF_HEADERS });
+    out.clean.push({
+      key: pseudonym,
+      value: Buffer.from(ClickstreamEvent.encode(clean).finish()),
+      headers: PROTOBUF_HEADERS,
+    });
   });
   return out;
 }
 
 /** Raw catalog upserts → the compacted catalog topic (keyed by item id) and dead letters. */
-export function ingestCatalog(messages: RawMessage[], deps: Pick<PipelineDeps, 'limits' | 'now'>): BatchOutcome {
+export function ingestCatalog(
+  messages: RawMessage[],
+  deps: Pick<PipelineDeps, 'limits' | 'now'>,
+): BatchOutcome {
   const now = deps.now();
   const out = emptyOutcome();
   for (const message of messages) {
@@ -119,7 +128,11 @@ export function ingestCatalog(messages: RawMessage[], deps: Pick<PipelineDeps, '
       out.deadLetters.push(deadLetter(message, rejection, now));
     } else if (decoded.ok) {
       const item = normalizeCatalogItem(decoded.value);
-      out.catalog.push({ key: item.itemId, value: Buffer.from(CatalogItem.encode(item).finish()), headers: PROTOBUF_HEADERS });
+      out.catalog.push({
+        key: item.itemId,
+        value: Buffer.from(CatalogItem.encode(item).finish()),
+        headers: PROTOBUF_HEADERS,
+      });
     }
   }
   return out;

@@ -44,7 +44,8 @@ export class ItemKnnRecommender implements Recommender {
   constructor(opts: ItemKnnOptions = {}) {
     this.window = opts.window ?? 3;
     this.lastItems = opts.lastItems ?? 3;
-    if (!(this.window >= 1) || !(this.lastItems >= 1)) throw new Error('itemknn: window and lastItems must be >= 1');
+    if (!(this.window >= 1) || !(this.lastItems >= 1))
+      throw new Error('itemknn: window and lastItems must be >= 1');
     let l = 1;
     const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
     for (let i = 2; i <= Math.max(this.window, this.lastItems); i++) l = (l * i) / gcd(l, i);

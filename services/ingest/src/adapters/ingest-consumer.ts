@@ -2,7 +2,13 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { ensureTopics, headersToStrings, type Logger } from '@reco/platform';
 import { topicNames } from '@reco/contracts';
 import type { IngestConfig } from '../config';
-import { ingestCatalog, ingestClickstream, type BatchOutcome, type PipelineDeps, type RawMessage } from '../pipeline';
+import {
+  ingestCatalog,
+  ingestClickstream,
+  type BatchOutcome,
+  type PipelineDeps,
+  type RawMessage,
+} from '../pipeline';
 import type { IngestMetrics } from './ingest-metrics';
 
 /**
@@ -54,11 +60,15 @@ export class IngestConsumer {
     this.consumer = this.kafka.consumer({
       groupId: this.config.INGEST_GROUP_ID,
       readUncommitted: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: this.config.INGEST_SESSION_TIMEOUT_MS,
+      heartbeatInterval: Math.min(3000, Math.floor(this.config.INGEST_SESSION_TIMEOUT_MS / 6)),
       maxBytesPerPartition: 1024 * 1024,
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.topics.clickstreamRaw, this.topics.catalogRaw], fromBeginning: true });
+    await this.consumer.subscribe({
+      topics: [this.topics.clickstreamRaw, this.topics.catalogRaw],
+      fromBeginning: true,
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.running = false;
       this.logger.error({ err: String(e.payload.error) }, 'consumer crashed');
@@ -92,7 +102,9 @@ export class IngestConsumer {
       headers: headersToStrings(m.headers),
     }));
     const outcome: BatchOutcome =
-      batch.topic === this.topics.catalogRaw ? ingestCatalog(raw, this.deps) : await ingestClickstream(raw, this.deps);
+      batch.topic === this.topics.catalogRaw
+        ? ingestCatalog(raw, this.deps)
+        : await ingestClickstream(raw, this.deps);
     const topicMessages = [
       { topic: this.topics.eventsClean, messages: outcome.clean },
       { topic: this.topics.catalog, messages: outcome.catalog },
@@ -115,11 +127,16 @@ export class IngestConsumer {
     resolveOffset(batch.lastOffset());
 
     this.metrics.eventsIn.inc({ topic: batch.topic }, raw.length);
-    if (outcome.clean.length) this.metrics.eventsOut.inc({ topic: this.topics.eventsClean }, outcome.clean.length);
-    if (outcome.catalog.length) this.metrics.eventsOut.inc({ topic: this.topics.catalog }, outcome.catalog.length);
+    if (outcome.clean.length)
+      this.metrics.eventsOut.inc({ topic: this.topics.eventsClean }, outcome.clean.length);
+    if (outcome.catalog.length)
+      this.metrics.eventsOut.inc({ topic: this.topics.catalog }, outcome.catalog.length);
     for (const r of outcome.rejections) this.metrics.deadLettered.inc({ reason: r.reason });
     if (outcome.duplicates) this.metrics.duplicates.inc(outcome.duplicates);
-    this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    this.metrics.lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
+    );
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   }
 }

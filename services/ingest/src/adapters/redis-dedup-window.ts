@@ -14,7 +14,8 @@ export class RedisDedupWindow implements DedupWindow {
 
   async claim(claims: { eventId: string; position: string }[]): Promise<Sighting[]> {
     const pipeline = this.redis.pipeline();
-    for (const c of claims) pipeline.set(this.keyPrefix + c.eventId, c.position, 'PX', this.windowMs, 'NX', 'GET');
+    for (const c of claims)
+      pipeline.set(this.keyPrefix + c.eventId, c.position, 'PX', this.windowMs, 'NX', 'GET');
     const results = (await pipeline.exec()) ?? [];
     return results.map(([err, previous], i) => {
       if (err) throw err;

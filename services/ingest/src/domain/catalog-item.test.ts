@@ -27,7 +27,11 @@ test('a complete item is valid and JSON and binary decode alike', () => {
   assert.equal(check(item), 'valid');
   const d = decodeCatalogItem(Buffer.from(JSON.stringify(item)), undefined, DEFAULT_LIMITS);
   assert.ok(d.ok);
-  const b = decodeCatalogItem(Buffer.from(CatalogItem.encode(d.value).finish()), 'application/x-protobuf', DEFAULT_LIMITS);
+  const b = decodeCatalogItem(
+    Buffer.from(CatalogItem.encode(d.value).finish()),
+    'application/x-protobuf',
+    DEFAULT_LIMITS,
+  );
   assert.ok(b.ok);
   assert.deepEqual(b.value, d.value);
 });
@@ -40,7 +44,12 @@ for (const [name, obj, reason, field] of [
   ['category path not strings', { ...item, category_path: [1] }, 'invalid_type', 'category_path'],
   ['empty category name', { ...item, category_path: ['Beauty', ''] }, 'missing_field', 'category_path'],
   ['in_stock not a bool', { ...item, in_stock: 'yes' }, 'invalid_type', 'in_stock'],
-  ['created in the future', { ...item, created_at: '2027-01-01T00:00:00Z' }, 'timestamp_in_future', 'created_at'],
+  [
+    'created in the future',
+    { ...item, created_at: '2027-01-01T00:00:00Z' },
+    'timestamp_in_future',
+    'created_at',
+  ],
 ] as [string, unknown, string, string][]) {
   test(`catalog rule: ${name}`, () => {
     const r = check(obj) as { reason: string; field: string };

@@ -43,7 +43,11 @@ export function decodeCatalogItem(
     }
   }
   if (type !== CONTENT_TYPE_JSON)
-    return reject('unsupported_content_type', '', `content-type "${contentType}" is neither JSON nor protobuf`);
+    return reject(
+      'unsupported_content_type',
+      '',
+      `content-type "${contentType}" is neither JSON nor protobuf`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(value.toString('utf8'));
@@ -55,7 +59,11 @@ export function decodeCatalogItem(
   return { ok: true, value: CatalogItem.fromJSON(json) };
 }
 
-export function validateCatalogItem(item: CatalogItem, now: number, limits: ValidationLimits): Rejection | undefined {
+export function validateCatalogItem(
+  item: CatalogItem,
+  now: number,
+  limits: ValidationLimits,
+): Rejection | undefined {
   const L = CATALOG_LIMITS;
   const anyTime = { maxEventAgeMs: Number.POSITIVE_INFINITY, maxClockSkewMs: limits.maxClockSkewMs };
   return firstRejection(

@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClickstreamEvent, EventType } from '@reco/contracts';
 import { MALFORMED_CASES, seededRandom, validEventJson } from '@reco/loadgen';
-import { decodeClickstreamEvent, normalizeClickstreamEvent, validateClickstreamEvent } from './clickstream-event';
+import {
+  decodeClickstreamEvent,
+  normalizeClickstreamEvent,
+  validateClickstreamEvent,
+} from './clickstream-event';
 import { DEFAULT_LIMITS } from './limits';
 
 const NOW = Date.parse('2026-11-28T12:00:00Z');
@@ -29,10 +33,21 @@ test('a complete event is valid', () => {
 });
 
 test('JSON (snake_case or lowerCamelCase) and binary protobuf decode to the same event', () => {
-  const fromSnake = decodeClickstreamEvent(Buffer.from(JSON.stringify(base)), 'application/json', DEFAULT_LIMITS);
-  const camel = { ...base, eventId: 'e-1', userId: 'alice', sessionId: 's-1', itemId: 'sku-42' } as Record<string, unknown>;
+  const fromSnake = decodeClickstreamEvent(
+    Buffer.from(JSON.stringify(base)),
+    'application/json',
+    DEFAULT_LIMITS,
+  );
+  const camel = { ...base, eventId: 'e-1', userId: 'alice', sessionId: 's-1', itemId: 'sku-42' } as Record<
+    string,
+    unknown
+  >;
   for (const k of ['event_id', 'user_id', 'session_id', 'item_id']) delete camel[k];
-  const fromCamel = decodeClickstreamEvent(Buffer.from(JSON.stringify(camel)), 'application/json', DEFAULT_LIMITS);
+  const fromCamel = decodeClickstreamEvent(
+    Buffer.from(JSON.stringify(camel)),
+    'application/json',
+    DEFAULT_LIMITS,
+  );
   assert.ok(fromSnake.ok && fromCamel.ok);
   const binary = Buffer.from(ClickstreamEvent.encode(fromSnake.value).finish());
   const fromBinary = decodeClickstreamEvent(binary, 'application/x-protobuf', DEFAULT_LIMITS);
@@ -46,7 +61,11 @@ test('JSON (snake_case or lowerCamelCase) and binary protobuf decode to the same
 test('a missing content-type header means JSON; parameters after ; are ignored', () => {
   const v = decodeClickstreamEvent(Buffer.from(JSON.stringify(base)), undefined, DEFAULT_LIMITS);
   assert.ok(v.ok);
-  const w = decodeClickstreamEvent(Buffer.from(JSON.stringify(base)), 'application/json; charset=utf-8', DEFAULT_LIMITS);
+  const w = decodeClickstreamEvent(
+    Buffer.from(JSON.stringify(base)),
+    'application/json; charset=utf-8',
+    DEFAULT_LIMITS,
+  );
   assert.ok(w.ok);
 });
 
@@ -76,12 +95,22 @@ const cases: [string, unknown, string, string][] = [
   ['price an object', { ...base, price: { amount: 1 } }, 'invalid_type', 'price'],
   ['timestamp missing', { ...base, timestamp: undefined }, 'missing_field', 'timestamp'],
   ['timestamp garbage', { ...base, timestamp: 'soon' }, 'invalid_type', 'timestamp'],
-  ['timestamp a day ahead', { ...base, timestamp: '2026-11-29T12:00:00Z' }, 'timestamp_in_future', 'timestamp'],
+  [
+    'timestamp a day ahead',
+    { ...base, timestamp: '2026-11-29T12:00:00Z' },
+    'timestamp_in_future',
+    'timestamp',
+  ],
   ['timestamp 31 days old', { ...base, timestamp: '2026-10-28T11:00:00Z' }, 'timestamp_too_old', 'timestamp'],
   ['context.page too long', { ...base, context: { page: 'p'.repeat(257) } }, 'too_long', 'context.page'],
   ['context.device a number', { ...base, context: { device: 1 } }, 'invalid_type', 'context.device'],
   ['unknown top-level field', { ...base, colour: 'red' }, 'unknown_field', 'colour'],
-  ['schema version from the future', { ...base, schema_version: 'reco.v2' }, 'unsupported_schema_version', 'schema_version'],
+  [
+    'schema version from the future',
+    { ...base, schema_version: 'reco.v2' },
+    'unsupported_schema_version',
+    'schema_version',
+  ],
   ['not an object', [1, 2], 'malformed_json', ''],
 ];
 
@@ -106,20 +135,27 @@ test('undecodable bytes and unknown content types are rejected, naming the cause
 });
 
 test('unknown JSON fields pass when allowed by configuration', () => {
-  const v = decodeClickstreamEvent(Buffer.from(JSON.stringify({ ...base, colour: 'red' })), 'application/json', {
-    allowUnknownJsonFields: true,
-  });
+  const v = decodeClickstreamEvent(
+    Buffer.from(JSON.stringify({ ...base, colour: 'red' })),
+    'application/json',
+    {
+      allowUnknownJsonFields: true,
+    },
+  );
   assert.ok(v.ok);
 });
 
-test("every malformed case of the load generator gets the reason and field it promises", () => {
+test('every malformed case of the load generator gets the reason and field it promises', () => {
   const rand = seededRandom(3);
-  for (const c of MALFORMED_CASES) {
-    const made = c.make(validEventJson(rand, 'e-x', 'bob', 100, Date.now() - 1000));
-    const decoded = decodeClickstreamEvent(made.value, made.contentType, DEFAULT_LIMITS);
-    const r = decoded.ok ? validateClickstreamEvent(decoded.value, Date.now(), DEFAULT_LIMITS) : decoded.rejection;
-    assert.ok(r, `case ${c.reason}/${c.field} was accepted`);
-    assert.deepEqual([r.reason, r.field], [c.reason, c.field]);
+  // Many base events, so each case meets every event type the generator makes.
+  for (let i = 0; i < 50; i++) {
+    for (const c of MALFORMED_CASES) {
+      const made = c.make(validEventJson(rand, 'e-x', 'bob', 100, Date.now() - 1000));
+      const decoded = decodeClickstreamEvent(made.value, made.contentType, DEFAULT_LIMITS);
+      const r = decoded.ok ? validateClickstreamEvent(decoded.value, Date.now(), DEFAULT_LIMITS) : decoded.rejection;
+      assert.ok(r, `case ${c.reason}/${c.field} was accepted`);
+      assert.deepEqual([r.reason, r.field], [c.reason, c.field]);
+    }
   }
 });
 
@@ -134,6 +170,9 @@ test('normalization pseudonymizes, fills quantity and schema version, trims the 
   assert.equal(clean.userId, 'p'.repeat(32));
   assert.equal(clean.quantity, 1);
   assert.equal(clean.schemaVersion, 'reco.v1');
-  const search = normalizeClickstreamEvent({ ...decoded.value, type: EventType.EVENT_TYPE_SEARCH, query: '  red shoes ' }, 'x');
+  const search = normalizeClickstreamEvent(
+    { ...decoded.value, type: EventType.EVENT_TYPE_SEARCH, query: '  red shoes ' },
+    'x',
+  );
   assert.equal(search.query, 'red shoes');
 });

@@ -45,7 +45,8 @@ const TYPES_WITH_QUANTITY = new Set([EventType.EVENT_TYPE_ADD_TO_CART, EventType
 
 /** Accepts the canonical enum names (EVENT_TYPE_VIEW) and, for producers' convenience, "view". */
 function parseEventType(raw: unknown): EventType {
-  if (typeof raw === 'string' && /^[a-z_]+$/.test(raw)) return eventTypeFromJSON(`EVENT_TYPE_${raw.toUpperCase()}`);
+  if (typeof raw === 'string' && /^[a-z_]+$/.test(raw))
+    return eventTypeFromJSON(`EVENT_TYPE_${raw.toUpperCase()}`);
   return eventTypeFromJSON(raw);
 }
 
@@ -65,7 +66,11 @@ export function decodeClickstreamEvent(
     }
   }
   if (type !== CONTENT_TYPE_JSON)
-    return reject('unsupported_content_type', '', `content-type "${contentType}" is neither JSON nor protobuf`);
+    return reject(
+      'unsupported_content_type',
+      '',
+      `content-type "${contentType}" is neither JSON nor protobuf`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(value.toString('utf8'));
@@ -81,7 +86,11 @@ export function decodeClickstreamEvent(
 }
 
 /** Field rules of a clickstream event; the first broken rule is reported. */
-export function validateClickstreamEvent(e: ClickstreamEvent, now: number, limits: ValidationLimits): Rejection | undefined {
+export function validateClickstreamEvent(
+  e: ClickstreamEvent,
+  now: number,
+  limits: ValidationLimits,
+): Rejection | undefined {
   const ctx = e.context;
   return firstRejection(
     () => checkId('event_id', e.eventId, true, limits.maxIdLength),
@@ -89,8 +98,11 @@ export function validateClickstreamEvent(e: ClickstreamEvent, now: number, limit
       e.type === EventType.EVENT_TYPE_UNSPECIFIED
         ? reject('missing_field', 'type', 'type is required').rejection
         : !(e.type in EventType) || e.type === EventType.UNRECOGNIZED
-          ? reject('invalid_enum', 'type', `unknown event type; expected one of view, click, add_to_cart, purchase, search, impression`)
-              .rejection
+          ? reject(
+              'invalid_enum',
+              'type',
+              `unknown event type; expected one of view, click, add_to_cart, purchase, search, impression`,
+            ).rejection
           : undefined,
     () => checkId('user_id', e.userId, true, limits.maxIdLength),
     () => checkId('session_id', e.sessionId, false, limits.maxIdLength),
@@ -104,8 +116,11 @@ export function validateClickstreamEvent(e: ClickstreamEvent, now: number, limit
     () => (ctx ? checkText('context.referrer', ctx.referrer, false, limits.maxReferrerLength) : undefined),
     () =>
       e.schemaVersion !== '' && e.schemaVersion !== SCHEMA_VERSION
-        ? reject('unsupported_schema_version', 'schema_version', `schema_version "${e.schemaVersion}" is not ${SCHEMA_VERSION}`)
-            .rejection
+        ? reject(
+            'unsupported_schema_version',
+            'schema_version',
+            `schema_version "${e.schemaVersion}" is not ${SCHEMA_VERSION}`,
+          ).rejection
         : undefined,
   );
 }

@@ -1,5 +1,6 @@
 /** Where a message sits in Kafka; the dedup window remembers the first sighting's position. */
-export const sourcePosition = (topic: string, partition: number, offset: string) => `${topic}/${partition}/${offset}`;
+export const sourcePosition = (topic: string, partition: number, offset: string) =>
+  `${topic}/${partition}/${offset}`;
 
 export type Sighting = 'first' | 'replay' | 'duplicate';
 

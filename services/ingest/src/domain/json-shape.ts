@@ -1,7 +1,8 @@
 import { reject, type Rejection } from './rejection';
 
 /** JSON kinds a proto3 JSON field may take (proto3 JSON allows numbers as strings). */
-export type JsonKind = 'string' | 'number' | 'enum' | 'timestamp' | 'bool' | 'string[]' | 'string-map' | 'object';
+export type JsonKind =
+  'string' | 'number' | 'enum' | 'timestamp' | 'bool' | 'string[]' | 'string-map' | 'object';
 
 export interface JsonField {
   /** proto field name; its lowerCamelCase JSON name is accepted too. */
@@ -62,8 +63,11 @@ export function checkJsonShape(
     }
     if (v === null) continue; // proto3 JSON: null means the default value
     if (!kindMatches(field.kind, v)) {
-      return reject('invalid_type', fieldPath, `expected ${field.kind}, got ${JSON.stringify(v).slice(0, 40)}`)
-        .rejection;
+      return reject(
+        'invalid_type',
+        fieldPath,
+        `expected ${field.kind}, got ${JSON.stringify(v).slice(0, 40)}`,
+      ).rejection;
     }
     if (field.kind === 'object' && field.children) {
       const nested = checkJsonShape(v, field.children, options, fieldPath);

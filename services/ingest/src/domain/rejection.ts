@@ -25,7 +25,11 @@ export interface Rejection {
 
 export type Verdict<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
 
-export const reject = (reason: RejectionReason, field: string, detail: string): { ok: false; rejection: Rejection } => ({
+export const reject = (
+  reason: RejectionReason,
+  field: string,
+  detail: string,
+): { ok: false; rejection: Rejection } => ({
   ok: false,
   rejection: { reason, field, detail },
 });

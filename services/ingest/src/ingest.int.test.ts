@@ -1,0 +1,223 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Kafka, logLevel } from 'kafkajs';
+import { ClickstreamEvent, DeadLetter, topicNames } from '@reco/contracts';
+import { generateClickstream, publishMessages, type GeneratedMessage } from '@reco/loadgen';
+import { ensureTopics } from '@reco/platform';
+import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
+import { pseudonymize } from './domain/pseudonym';
+
+const KEY = 'integration-test-key-0123456789abcdef';
+const MAIN = join(__dirname, 'main.js');
+let infra: TestInfra;
+
+before(async () => {
+  infra = await getTestInfra();
+});
+after(async () => {
+  await infra?.stop();
+});
+
+interface RunningIngest {
+  child: ChildProcess;
+  port: number;
+  exited: Promise<number | null>;
+}
+
+/** Starts the real ingest process and waits until it consumes. */
+async function startIngest(prefix: string): Promise<RunningIngest> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      REDIS_URL: infra.redisUrl,
+      RECO_TOPIC_PREFIX: prefix,
+      RECO_TOPIC_PARTITIONS: '3',
+      REDIS_KEY_PREFIX: prefix,
+      INGEST_PSEUDONYMIZATION_KEY: KEY,
+      INGEST_GROUP_ID: `${prefix}ingest`,
+      INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
+      INGEST_SESSION_TIMEOUT_MS: '6000',
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let port = 0;
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ingest did not start in 60 s: ${stderr}`)), 60_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: { msg?: string; port?: number };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.msg === 'http listening') port = entry.port!;
+      if (entry.msg === 'ingest consuming' || (entry.msg === 'http listening' && port)) {
+        if (port) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`ingest exited with ${code}: ${stderr}`)));
+  });
+  return { child, port, exited };
+}
+
+function kafkaClient() {
+  return new Kafka({ clientId: 'ingest-int-test', brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+}
+
+async function prepareTopics(kafka: Kafka, prefix: string) {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, ['clickstreamRaw', 'catalogRaw', 'eventsClean', 'catalog', 'deadLetter'], {
+    prefix,
+    partitions: 3,
+    replicationFactor: 1,
+  });
+  await admin.disconnect();
+}
+
+/** What the clean topic must hold: each valid event once, by pseudonymized user, in order. */
+function expectedPerUser(messages: GeneratedMessage[]): Map<string, string[]> {
+  const perUser = new Map<string, string[]>();
+  for (const m of messages) {
+    if (m.kind !== 'valid') continue;
+    const user = pseudonymize(m.rawUserId!, KEY);
+    perUser.set(user, [...(perUser.get(user) ?? []), m.eventId!]);
+  }
+  return perUser;
+}
+
+function assertCleanTopicHolds(
+  clean: { key: Buffer | null; value: Buffer | null }[],
+  messages: GeneratedMessage[],
+) {
+  const expected = expectedPerUser(messages);
+  const expectedCount = [...expected.values()].reduce((n, ids) => n + ids.length, 0);
+  const perUser = new Map<string, string[]>();
+  const seen = new Set<string>();
+  for (const m of clean) {
+    const event = ClickstreamEvent.decode(m.value!);
+    assert.equal(m.key!.toString(), event.userId, 'clean messages are keyed by the pseudonym');
+    assert.ok(!seen.has(event.eventId), `event ${event.eventId} published twice`);
+    seen.add(event.eventId);
+    perUser.set(event.userId, [...(perUser.get(event.userId) ?? []), event.eventId]);
+  }
+  assert.equal(clean.length, expectedCount, 'clean topic holds exactly the valid unique events');
+  assert.deepEqual(perUser, expected, 'each user has exactly their events, in order');
+}
+
+test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the valid unique ones, in per-user order', async () => {
+  const prefix = uniquePrefix('ingest');
+  const topics = topicNames(prefix);
+  const kafka = kafkaClient();
+  await prepareTopics(kafka, prefix);
+  const messages = [
+    ...generateClickstream({
+      count: 10_000,
+      users: 300,
+      items: 2000,
+      seed: 7,
+      malformedShare: 0.05,
+      duplicateShare: 0.02,
+      format: 'mixed',
+    }),
+  ];
+  const malformed = messages.filter((m) => m.kind === 'malformed');
+  const duplicates = messages.filter((m) => m.kind === 'duplicate');
+  assert.ok(malformed.length > 400 && duplicates.length > 150, 'the stream has the requested mix');
+
+  const producer = kafka.producer();
+  await producer.connect();
+  await publishMessages(producer, topics.clickstreamRaw, messages, { rate: 0 });
+  await producer.disconnect();
+
+  const ingest = await startIngest(prefix);
+  try {
+    const validCount = messages.filter((m) => m.kind === 'valid').length;
+    const clean = await readTopic(kafka, topics.eventsClean, { expected: validCount });
+    assertCleanTopicHolds(clean, messages);
+
+    const letters = await readTopic(kafka, topics.deadLetter, { expected: malformed.length });
+    assert.equal(letters.length, malformed.length, 'every malformed message is dead-lettered, once');
+    // Match each malformed message to its dead letter by the original bytes it carries.
+    const lettersByOriginal = new Map<string, DeadLetter[]>();
+    for (const l of letters) {
+      const d = DeadLetter.decode(l.value!);
+      const k = Buffer.from(d.originalValue).toString('base64');
+      lettersByOriginal.set(k, [...(lettersByOriginal.get(k) ?? []), d]);
+    }
+    for (const m of malformed) {
+      const candidates = lettersByOriginal.get(m.value.toString('base64'));
+      assert.ok(candidates?.length, `malformed ${m.expectedReason} was not dead-lettered`);
+      const d = candidates.shift()!;
+      assert.equal(d.reason, m.expectedReason);
+      assert.equal(d.field, m.expectedField);
+      assert.equal(d.sourceTopic, topics.clickstreamRaw);
+      assert.ok(d.sourceOffset >= 0);
+    }
+
+    const metrics = await (await fetch(`http://127.0.0.1:${ingest.port}/metrics`)).text();
+    assert.match(metrics, /ingest_dead_lettered_total\{reason="malformed_json",service="ingest"\} \d+/);
+    assert.match(metrics, new RegExp(`ingest_duplicates_total\\{service="ingest"\\} ${duplicates.length}`));
+    const health = await fetch(`http://127.0.0.1:${ingest.port}/healthz`);
+    assert.equal(health.status, 200);
+  } finally {
+    ingest.child.kill('SIGTERM');
+    assert.equal(await ingest.exited, 0, 'graceful shutdown exits 0');
+  }
+});
+
+test('killing ingest mid-stream and restarting it loses nothing and duplicates nothing', async () => {
+  const prefix = uniquePrefix('ingest-kill');
+  const topics = topicNames(prefix);
+  const kafka = kafkaClient();
+  await prepareTopics(kafka, prefix);
+  const messages = [
+    ...generateClickstream({
+      count: 10_000,
+      users: 300,
+      items: 2000,
+      seed: 11,
+      malformedShare: 0.05,
+      duplicateShare: 0.02,
+    }),
+  ];
+  const validCount = messages.filter((m) => m.kind === 'valid').length;
+
+  const first = await startIngest(prefix);
+  const producer = kafka.producer();
+  await producer.connect();
+  // Publish at a steady rate so the kill lands in the middle of the stream.
+  const publishing = publishMessages(producer, topics.clickstreamRaw, messages, { rate: 4000, chunk: 200 });
+  await new Promise((r) => setTimeout(r, 1200));
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const partial = await readTopic(kafka, topics.eventsClean, { expected: 1, timeoutMs: 5000, quietMs: 500 });
+  await publishing;
+  await producer.disconnect();
+  assert.ok(
+    partial.length < validCount,
+    `the kill happened mid-stream (${partial.length} of ${validCount} before it)`,
+  );
+
+  const second = await startIngest(prefix);
+  try {
+    const clean = await readTopic(kafka, topics.eventsClean, { expected: validCount, timeoutMs: 90_000 });
+    assertCleanTopicHolds(clean, messages);
+  } finally {
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }
+});
