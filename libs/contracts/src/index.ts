@@ -5,3 +5,4 @@ export * from './gen/reco/v1/model';
 export * from './gen/reco/v1/impression';
 export * from './gen/reco/v1/recommender';
 export * from './topics';
+export * from './topics-doc';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClickstreamEvent, DeadLetter } from '@reco/contracts';
 import { classifySighting, type DedupWindow } from './domain/dedup';
 import { DEFAULT_LIMITS } from './domain/limits';
-import { pseudonymize } from './domain/pseudonym';
+import { Pseudonymizer, pseudonymize } from './domain/pseudonym';
 import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
 
 /** Unit-test stand-in for the Redis window: same SET NX GET semantics. */
@@ -46,7 +46,7 @@ test('valid events go clean and keyed by pseudonym, in order; invalid ones becom
       msg(3, ev('a', 'alice')),
       msg(4, ev('c', 'alice')),
     ],
-    { limits: DEFAULT_LIMITS, pseudonymKey: KEY, dedup, now: () => now },
+    { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now },
   );
   assert.equal(out.duplicates, 1);
   assert.deepEqual(
@@ -67,7 +67,7 @@ test('valid events go clean and keyed by pseudonym, in order; invalid ones becom
 test('reprocessing the same positions after a crash republishes instead of dropping', async () => {
   const dedup = new MapDedup();
   const batch = [msg(10, ev('x', 'u1')), msg(11, ev('y', 'u2'))];
-  const deps = { limits: DEFAULT_LIMITS, pseudonymKey: KEY, dedup, now: () => now };
+  const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
   const first = await ingestClickstream(batch, deps);
   const replay = await ingestClickstream(batch, deps);
   assert.equal(first.clean.length, 2);

@@ -7,7 +7,7 @@ import {
 } from './domain/clickstream-event';
 import { sourcePosition, type DedupWindow } from './domain/dedup';
 import type { ValidationLimits } from './domain/limits';
-import { pseudonymize } from './domain/pseudonym';
+import type { Pseudonymizer } from './domain/pseudonym';
 import type { Rejection } from './domain/rejection';
 
 /** One consumed message, as the Kafka adapter hands it over. */
@@ -37,7 +37,7 @@ export interface BatchOutcome {
 
 export interface PipelineDeps {
   limits: ValidationLimits;
-  pseudonymKey: Buffer;
+  pseudonymizer: Pseudonymizer;
   dedup: DedupWindow;
   now: () => number;
 }
@@ -102,7 +102,7 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
       out.duplicates++;
       return;
     }
-    const pseudonym = pseudonymize(event.userId, deps.pseudonymKey);
+    const pseudonym = deps.pseudonymizer.pseudonym(event.userId);
     const clean = normalizeClickstreamEvent(event, pseudonym);
     out.clean.push({
       key: pseudonym,

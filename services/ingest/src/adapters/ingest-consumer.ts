@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer, TopicMessages } from 'kafkajs';
 import { ensureTopics, headersToStrings, type Logger } from '@reco/platform';
 import { topicNames } from '@reco/contracts';
 import type { IngestConfig } from '../config';
@@ -18,7 +18,9 @@ import type { IngestMetrics } from './ingest-metrics';
  */
 export class IngestConsumer {
   private consumer?: Consumer;
-  private producer?: Producer;
+  /** One transactional producer per concurrently processed partition (a producer has one open transaction). */
+  private readonly idleProducers: Producer[] = [];
+  private readonly producers: Producer[] = [];
   private running = false;
   private readonly topics: ReturnType<typeof topicNames>;
 
@@ -48,21 +50,27 @@ export class IngestConsumer {
     } finally {
       await admin.disconnect();
     }
-    this.producer = this.kafka.producer({
-      transactionalId: this.config.INGEST_TRANSACTIONAL_ID,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // A replica that dies mid-transaction blocks read_committed readers until this expires
-      // or its successor (same transactional id) fences it.
-      transactionTimeout: 30_000,
-    });
-    await this.producer.connect();
+    for (let slot = 0; slot < this.config.INGEST_CONCURRENCY; slot++) {
+      const producer = this.kafka.producer({
+        // Stable per replica and slot, so a restarted replica fences its predecessor's
+        // unfinished transactions instead of waiting for them to time out.
+        transactionalId: `${this.config.INGEST_TRANSACTIONAL_ID}-${slot}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 30_000,
+      });
+      await producer.connect();
+      this.producers.push(producer);
+      this.idleProducers.push(producer);
+    }
     this.consumer = this.kafka.consumer({
       groupId: this.config.INGEST_GROUP_ID,
       readUncommitted: false,
       sessionTimeout: this.config.INGEST_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.min(3000, Math.floor(this.config.INGEST_SESSION_TIMEOUT_MS / 6)),
-      maxBytesPerPartition: 1024 * 1024,
+      // Large batches amortize the transaction's round trips.
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({
@@ -76,7 +84,7 @@ export class IngestConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1, // one transactional producer has one open transaction
+      partitionsConsumedConcurrently: this.config.INGEST_CONCURRENCY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.running = true;
@@ -87,7 +95,7 @@ export class IngestConsumer {
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer?.disconnect();
-    await this.producer?.disconnect();
+    await Promise.all(this.producers.map((p) => p.disconnect()));
   }
 
   private async handleBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -112,17 +120,12 @@ export class IngestConsumer {
     ].filter((t) => t.messages.length > 0);
 
     const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
-    const transaction = await this.producer!.transaction();
+    // kafkajs runs at most INGEST_CONCURRENCY batches at once, so a producer is always idle.
+    const producer = this.idleProducers.pop()!;
     try {
-      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages });
-      await transaction.sendOffsets({
-        consumerGroupId: this.config.INGEST_GROUP_ID,
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }],
-      });
-      await transaction.commit();
-    } catch (err) {
-      await transaction.abort().catch(() => undefined);
-      throw err; // kafkajs retries the batch from the last committed offset
+      await this.publishTransactionally(producer, batch.topic, batch.partition, topicMessages, nextOffset);
+    } finally {
+      this.idleProducers.push(producer);
     }
     resolveOffset(batch.lastOffset());
 
@@ -138,5 +141,27 @@ export class IngestConsumer {
       Number(batch.offsetLag()),
     );
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /** Publishes a batch's outputs and commits its offset atomically. */
+  private async publishTransactionally(
+    producer: Producer,
+    topic: string,
+    partition: number,
+    topicMessages: TopicMessages[],
+    nextOffset: string,
+  ): Promise<void> {
+    const transaction = await producer.transaction();
+    try {
+      if (topicMessages.length > 0) await transaction.sendBatch({ topicMessages });
+      await transaction.sendOffsets({
+        consumerGroupId: this.config.INGEST_GROUP_ID,
+        topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
+      });
+      await transaction.commit();
+    } catch (err) {
+      await transaction.abort().catch(() => undefined);
+      throw err; // kafkajs retries the batch from the last committed offset
+    }
   }
 }

@@ -152,7 +152,9 @@ test('every malformed case of the load generator gets the reason and field it pr
     for (const c of MALFORMED_CASES) {
       const made = c.make(validEventJson(rand, 'e-x', 'bob', 100, Date.now() - 1000));
       const decoded = decodeClickstreamEvent(made.value, made.contentType, DEFAULT_LIMITS);
-      const r = decoded.ok ? validateClickstreamEvent(decoded.value, Date.now(), DEFAULT_LIMITS) : decoded.rejection;
+      const r = decoded.ok
+        ? validateClickstreamEvent(decoded.value, Date.now(), DEFAULT_LIMITS)
+        : decoded.rejection;
       assert.ok(r, `case ${c.reason}/${c.field} was accepted`);
       assert.deepEqual([r.reason, r.field], [c.reason, c.field]);
     }

@@ -13,6 +13,22 @@ export interface JsonField {
 
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+const namesCache = new WeakMap<JsonField[], Map<string, JsonField>>();
+
+/** Field lookup by either JSON name, built once per shape (this runs for every message). */
+function jsonNames(fields: JsonField[]): Map<string, JsonField> {
+  let names = namesCache.get(fields);
+  if (!names) {
+    names = new Map();
+    for (const f of fields) {
+      names.set(f.name, f);
+      names.set(camel(f.name), f);
+    }
+    namesCache.set(fields, names);
+  }
+  return names;
+}
+
 function kindMatches(kind: JsonKind, value: unknown): boolean {
   switch (kind) {
     case 'string':
@@ -49,11 +65,7 @@ export function checkJsonShape(
   path = '',
 ): Rejection | undefined {
   if (!isPlainObject(value)) return reject('malformed_json', path, 'expected a JSON object').rejection;
-  const byJsonName = new Map<string, JsonField>();
-  for (const f of fields) {
-    byJsonName.set(f.name, f);
-    byJsonName.set(camel(f.name), f);
-  }
+  const byJsonName = jsonNames(fields);
   for (const [key, v] of Object.entries(value)) {
     const field = byJsonName.get(key);
     const fieldPath = path ? `${path}.${field?.name ?? key}` : (field?.name ?? key);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pseudonymize } from './pseudonym';
+import { Pseudonymizer, pseudonymize } from './pseudonym';
 
 const KEY = 'k'.repeat(32);
 
@@ -17,4 +17,10 @@ test('the pseudonym is HMAC-SHA256 truncated to 128 bits (vector from openssl)',
   // echo -n alice | openssl dgst -sha256 -hmac <32 x k> | cut -c1-32
   assert.equal(pseudonymize('alice', KEY), '6664a42048c6d6d7fe3657e39b14155c');
   assert.equal(pseudonymize('alice', Buffer.from(KEY)), '6664a42048c6d6d7fe3657e39b14155c');
+});
+
+test('the memoizing pseudonymizer gives the same answers and stays bounded', () => {
+  const p = new Pseudonymizer(Buffer.from(KEY), 3);
+  for (const u of ['a', 'b', 'c', 'd', 'a', 'e']) assert.equal(p.pseudonym(u), pseudonymize(u, KEY));
+  assert.ok((p as unknown as { memo: Map<string, string> }).memo.size <= 3);
 });

@@ -8,3 +8,25 @@ import { createHmac } from 'node:crypto';
 export function pseudonymize(rawUserId: string, key: Buffer | string): string {
   return createHmac('sha256', key).update(rawUserId, 'utf8').digest('hex').slice(0, 32);
 }
+
+/**
+ * pseudonymize with a bounded memo: a clickstream repeats the same users constantly and the
+ * HMAC is the costliest step per event. Oldest entries go first once the memo is full.
+ */
+export class Pseudonymizer {
+  private readonly memo = new Map<string, string>();
+  constructor(
+    private readonly key: Buffer,
+    private readonly capacity = 100_000,
+  ) {}
+
+  pseudonym(rawUserId: string): string {
+    let p = this.memo.get(rawUserId);
+    if (p === undefined) {
+      p = pseudonymize(rawUserId, this.key);
+      if (this.memo.size >= this.capacity) this.memo.delete(this.memo.keys().next().value!);
+      this.memo.set(rawUserId, p);
+    }
+    return p;
+  }
+}

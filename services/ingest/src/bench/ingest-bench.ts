@@ -1,0 +1,146 @@
+/**
+ * pnpm bench:ingest — pushes N events (default 1,000,000) raw → clean through one real ingest
+ * process and prints events per second, next to Kafka's own ProducerPerformance tool run on the
+ * same broker with the same message size (the ceiling), and the ratio of the two.
+ *
+ * Needs the local Kafka and Redis (`pnpm infra:up`). Not a test: it asserts nothing.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Kafka, logLevel } from 'kafkajs';
+import { topicNames } from '@reco/contracts';
+import { generateClickstream, publishMessages } from '@reco/loadgen';
+import { ensureTopics } from '@reco/platform';
+
+const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const repo = join(__dirname, '..', '..', '..', '..');
+const log = (msg: string) => process.stderr.write(`[bench:ingest] ${msg}\n`);
+
+async function main() {
+  const prefix = `bench.${Date.now().toString(36)}.`;
+  const topics = topicNames(prefix);
+  const kafka = new Kafka({ clientId: 'bench-ingest', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, ['clickstreamRaw', 'catalogRaw', 'eventsClean', 'catalog', 'deadLetter'], {
+    prefix,
+    partitions: PARTITIONS,
+    replicationFactor: 1,
+  });
+
+  log(`loading ${N} raw events (JSON) into ${topics.clickstreamRaw}`);
+  let bytes = 0;
+  const stream = (function* () {
+    for (const m of generateClickstream({
+      count: N,
+      users: 100_000,
+      items: 50_000,
+      seed: 5,
+      format: 'json',
+    })) {
+      bytes += m.value.length;
+      yield m;
+    }
+  })();
+  const producer = kafka.producer();
+  await producer.connect();
+  const loadStart = Date.now();
+  await publishMessages(producer, topics.clickstreamRaw, stream, { rate: 0, chunk: 2000, concurrency: 4 });
+  await producer.disconnect();
+  const recordSize = Math.round(bytes / N);
+  log(`loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s, mean message ${recordSize} bytes`);
+
+  const groupId = `${prefix}ingest`;
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  const child = spawn(process.execPath, [...nodeArgs, join(repo, 'services', 'ingest', 'dist', 'main.js')], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers.join(','),
+      REDIS_URL: redisUrl,
+      RECO_TOPIC_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+      INGEST_PSEUDONYMIZATION_KEY: 'benchmark-key-benchmark-key-0123456789',
+      INGEST_GROUP_ID: groupId,
+      INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  createInterface({ input: child.stdout! }).on('line', () => undefined);
+
+  // Throughput from the first committed batch to the last, read from the group's offsets.
+  let first: { t: number; n: number } | undefined;
+  let done = 0;
+  const deadline = Date.now() + 30 * 60_000;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    const offsets = await admin.fetchOffsets({ groupId, topics: [topics.clickstreamRaw] });
+    done = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    if (!first && done > 0) first = { t: Date.now(), n: done };
+    if (done >= N) break;
+  }
+  const end = Date.now();
+  child.kill('SIGTERM');
+  await admin.disconnect();
+  if (!first || done < N) throw new Error(`ingest processed only ${done} of ${N} events`);
+  const ingestRate = (done - first.n) / ((end - first.t) / 1000);
+
+  log(`running Kafka's ProducerPerformance with ${N} records of ${recordSize} bytes (the ceiling)`);
+  const perfTopic = `${prefix}producer-perf`;
+  const a2 = kafka.admin();
+  await a2.connect();
+  await a2.createTopics({ topics: [{ topic: perfTopic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  await a2.disconnect();
+  const perf = spawnSync(
+    'bash',
+    [
+      join(repo, 'deploy', 'local', 'kafka-run-class.sh'),
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic',
+      perfTopic,
+      '--num-records',
+      String(N),
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${brokers[0]}`,
+      'acks=all',
+    ],
+    { encoding: 'utf8' },
+  );
+  const summary = perf.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.includes('records sent'))
+    .pop();
+  const ceiling = Number(/([\d.]+) records\/sec/.exec(summary ?? '')?.[1]);
+  if (!Number.isFinite(ceiling))
+    throw new Error(`could not read ProducerPerformance output:\n${perf.stdout}${perf.stderr}`);
+
+  const result = {
+    events: N,
+    partitions: PARTITIONS,
+    message_bytes: recordSize,
+    ingest_events_per_second: Math.round(ingestRate),
+    producer_performance_records_per_second: Math.round(ceiling),
+    ratio: Number((ingestRate / ceiling).toFixed(3)),
+    cores: cpus().length,
+  };
+  console.log(JSON.stringify(result));
+  log(
+    `ingest ${result.ingest_events_per_second} events/s; ProducerPerformance ${result.producer_performance_records_per_second} records/s; ratio ${result.ratio}`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
