@@ -6,3 +6,4 @@ export * from './kafka';
 export * from './redis';
 export * from './metrics';
 export * from './health';
+export * from './bootstrap';
