@@ -1,0 +1,2 @@
+export * from './ann-index';
+export * from './exact';

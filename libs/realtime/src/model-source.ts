@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Consumer, Kafka } from 'kafkajs';
+import { ModelPublished } from '@reco/contracts';
+
+/** The local directory of a model artifact URI (file:// or a plain path). */
+export function artifactDir(uri: string): string {
+  if (uri.startsWith('file://')) return fileURLToPath(uri);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) throw new Error(`unsupported artifact URI scheme: ${uri}`);
+  return uri;
+}
+
+/**
+ * Follows the model-published topic: every replica must see every message, so each process
+ * reads it with a group of its own from the beginning, and only the newest message counts
+ * (older ones are history). `onModel` runs for the newest version at start-up and for every
+ * later one, one at a time.
+ */
+export class ModelWatcher {
+  private consumer?: Consumer;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topic: string,
+    private readonly groupPrefix: string,
+    private readonly onModel: (m: ModelPublished) => Promise<void>,
+    private readonly onError: (err: unknown, m: ModelPublished) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.consumer = this.kafka.consumer({
+      groupId: `${this.groupPrefix}-${randomUUID()}`,
+      readUncommitted: false,
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({
+      eachBatch: async ({ batch, resolveOffset }) => {
+        if (batch.messages.length === 0) return;
+        const last = batch.messages[batch.messages.length - 1];
+        // History: skip to the newest message the broker has.
+        const newest = BigInt(batch.highWatermark) - 1n;
+        resolveOffset(last.offset);
+        if (BigInt(last.offset) < newest || !last.value) return;
+        const m = ModelPublished.decode(last.value);
+        try {
+          await this.onModel(m);
+        } catch (err) {
+          this.onError(err, m);
+        }
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect();
+  }
+}
