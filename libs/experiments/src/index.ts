@@ -1,0 +1,3 @@
+export * from './config';
+export * from './assignment';
+export * from './stats';
