@@ -44,6 +44,9 @@ export interface PipelineDeps {
 
 const PROTOBUF_HEADERS = { 'content-type': CONTENT_TYPE_PROTOBUF };
 
+/** The encoder's bytes as a Buffer without copying them. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 function deadLetter(message: RawMessage, rejection: Rejection, now: number): OutMessage {
   const letter: DeadLetter = {
     originalValue: message.value ?? Buffer.alloc(0),
@@ -60,7 +63,7 @@ function deadLetter(message: RawMessage, rejection: Rejection, now: number): Out
   };
   return {
     key: message.key,
-    value: Buffer.from(DeadLetter.encode(letter).finish()),
+    value: asBuffer(DeadLetter.encode(letter).finish()),
     headers: { ...PROTOBUF_HEADERS, 'x-reject-reason': rejection.reason, 'x-reject-field': rejection.field },
   };
 }
@@ -106,7 +109,7 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
     const clean = normalizeClickstreamEvent(event, pseudonym);
     out.clean.push({
       key: pseudonym,
-      value: Buffer.from(ClickstreamEvent.encode(clean).finish()),
+      value: asBuffer(ClickstreamEvent.encode(clean).finish()),
       headers: PROTOBUF_HEADERS,
     });
   });
@@ -130,7 +133,7 @@ export function ingestCatalog(
       const item = normalizeCatalogItem(decoded.value);
       out.catalog.push({
         key: item.itemId,
-        value: Buffer.from(CatalogItem.encode(item).finish()),
+        value: asBuffer(CatalogItem.encode(item).finish()),
         headers: PROTOBUF_HEADERS,
       });
     }

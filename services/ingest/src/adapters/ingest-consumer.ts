@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { ensureTopics, headersToStrings, type Logger } from '@reco/platform';
+import { ensureTopics, headersToStrings, memoizedKeyPartitioner, type Logger } from '@reco/platform';
 import { topicNames } from '@reco/contracts';
 import type { IngestConfig } from '../config';
 import {
@@ -58,6 +58,7 @@ export class IngestConsumer {
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: 30_000,
+        createPartitioner: memoizedKeyPartitioner,
       });
       await producer.connect();
       this.producers.push(producer);
