@@ -1,0 +1,261 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import Redis from 'ioredis';
+import { CatalogItem, ClickstreamEvent, EventType, ModelPublished, topicNames } from '@reco/contracts';
+import { ensureTopics } from '@reco/platform';
+import {
+  Interaction,
+  categoryKey,
+  decodeUserState,
+  hash32,
+  itemHash,
+  popularityKeys,
+  userKey,
+  writeSyntheticModel,
+  type UserState,
+} from '@reco/realtime';
+import { getTestInfra, uniquePrefix, type TestInfra } from '@reco/testing';
+
+const MAIN = join(__dirname, 'main.js');
+let infra: TestInfra;
+let redis: Redis;
+
+before(async () => {
+  infra = await getTestInfra();
+  redis = new Redis(infra.redisUrl);
+});
+after(async () => {
+  redis?.disconnect();
+  await infra?.stop();
+});
+
+interface Running {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** Starts the real features process; resolves once it consumes. */
+async function startFeatures(prefix: string): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      REDIS_URL: infra.redisUrl,
+      RECO_TOPIC_PREFIX: prefix,
+      RECO_TOPIC_PARTITIONS: '3',
+      REDIS_KEY_PREFIX: prefix,
+      FEATURES_GROUP_ID: `${prefix}features`,
+      FEATURES_SESSION_TIMEOUT_MS: '6000',
+      FEATURES_POPULARITY_REFRESH_MS: '300',
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const seen: Record<string, unknown>[] = [];
+  const waiters: { msg: string; resolve: (e: Record<string, unknown>) => void }[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      return;
+    }
+    seen.push(entry);
+    for (const w of waiters.filter((x) => x.msg === entry.msg)) w.resolve(entry);
+  });
+  const waitFor = (msg: string, timeoutMs = 60_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const hit = seen.find((e) => e.msg === msg);
+      if (hit) return resolve(hit);
+      const timer = setTimeout(
+        () => reject(new Error(`features did not log "${msg}" in ${timeoutMs} ms: ${stderr}`)),
+        timeoutMs,
+      );
+      waiters.push({
+        msg,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
+    });
+  await Promise.race([
+    waitFor('features consuming'),
+    exited.then((code) => Promise.reject(new Error(`features exited with ${code}: ${stderr}`))),
+  ]);
+  return { child, exited, waitFor };
+}
+
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const click = (userId: string, itemId: string, type = EventType.EVENT_TYPE_CLICK) => ({
+  key: userId,
+  value: Buffer.from(
+    ClickstreamEvent.encode({
+      eventId: `${userId}-${itemId}-${Math.random()}`,
+      type,
+      userId,
+      sessionId: 's',
+      itemId,
+      query: '',
+      quantity: 1,
+      price: 10,
+      timestamp: new Date(),
+      context: undefined,
+      schemaVersion: 'reco.v1',
+    }).finish(),
+  ),
+  headers: { 'content-type': 'application/x-protobuf' },
+});
+
+async function publishModel(producer: Producer, topic: string, version: string, uri: string) {
+  await producer.send({
+    topic,
+    messages: [
+      {
+        key: 'sasrec',
+        value: Buffer.from(
+          ModelPublished.encode({
+            modelVersion: version,
+            modelName: 'sasrec',
+            publishedAt: new Date(),
+            artifactUri: uri,
+            itemCount: 60,
+            embeddingDim: 16,
+            metrics: {},
+            dataWatermark: 'test',
+            previousVersion: '',
+          }).finish(),
+        ),
+      },
+    ],
+  });
+}
+
+test('a clean event changes the user’s sequence and vector in Redis; a new model re-encodes users in the background', async () => {
+  const prefix = uniquePrefix('features');
+  const topics = topicNames(prefix);
+  const kafka = new Kafka({
+    clientId: 'features-int-test',
+    brokers: infra.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, ['eventsClean', 'catalog', 'modelPublished'], {
+    prefix,
+    partitions: 3,
+    replicationFactor: 1,
+  });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+
+  const v1 = await writeSyntheticModel('sasrec-test-1', { numItems: 60, dim: 16, seed: 1 });
+  await publishModel(producer, topics.modelPublished, 'sasrec-test-1', v1.uri);
+  await producer.send({
+    topic: topics.catalog,
+    messages: ['item-3', 'item-7'].map((id) => ({
+      key: id,
+      value: Buffer.from(
+        CatalogItem.encode({
+          itemId: id,
+          title: id,
+          description: '',
+          categoryPath: ['Beauty', 'Face'],
+          brand: 'acme',
+          price: 10,
+          currency: 'EUR',
+          inStock: true,
+          createdAt: new Date(),
+          attributes: {},
+          updatedAt: new Date(),
+        }).finish(),
+      ),
+    })),
+  });
+
+  const features = await startFeatures(prefix);
+  try {
+    await features.waitFor('model loaded');
+    const user = 'u0000000000000000000000000000001';
+    const key = userKey(prefix, user);
+    const read = async (): Promise<UserState | undefined> => {
+      const raw = await redis.getBuffer(key);
+      return raw ? decodeUserState(raw) : undefined;
+    };
+
+    await producer.send({ topic: topics.eventsClean, messages: [click(user, 'item-3')] });
+    const first = await poll('the first state', async () => {
+      const s = await read();
+      return s?.vector ? s : undefined;
+    });
+    assert.deepEqual(first.recent, [{ item: itemHash('item-3'), kind: Interaction.Click }]);
+    assert.equal(first.vector!.modelTag, hash32('sasrec-test-1'));
+    assert.equal(first.vector!.values.length, 16);
+    assert.equal(first.categories[0].category, hash32(categoryKey(['Beauty', 'Face'])));
+    const ttl = await redis.pttl(key);
+    assert.ok(ttl > 29 * 86400_000, `TTL refreshed on activity (${ttl})`);
+
+    const sent = Date.now();
+    await producer.send({
+      topic: topics.eventsClean,
+      messages: [click(user, 'item-7', EventType.EVENT_TYPE_PURCHASE)],
+    });
+    const second = await poll('the second state', async () => {
+      const s = await read();
+      return s && s.recent.length === 2 ? s : undefined;
+    });
+    const freshnessMs = Date.now() - sent;
+    assert.deepEqual(
+      second.recent.map((r) => r.item),
+      [itemHash('item-3'), itemHash('item-7')],
+    );
+    assert.deepEqual(second.bought, [itemHash('item-7')]);
+    assert.notDeepEqual([...second.vector!.values], [...first.vector!.values], 'the interest vector changed');
+    assert.ok(freshnessMs < 1000, `event -> vector in ${freshnessMs} ms`);
+
+    const pop = popularityKeys(prefix);
+    await poll('popularity windows', async () =>
+      Number(await redis.zscore(pop.window('w1h'), 'item-7')) === 5 ? true : undefined,
+    );
+    assert.ok(Number(await redis.zscore(pop.trending, 'item-7')) > 0, 'item-7 is trending');
+
+    // A new version: the user is re-encoded in the background without any new event.
+    const v2 = await writeSyntheticModel('sasrec-test-2', { numItems: 60, dim: 16, seed: 2 });
+    await publishModel(producer, topics.modelPublished, 'sasrec-test-2', v2.uri);
+    const third = await poll('re-encoding with v2', async () => {
+      const s = await read();
+      return s?.vector?.modelTag === hash32('sasrec-test-2') ? s : undefined;
+    });
+    assert.deepEqual(third.recent, second.recent, 'the sequence is kept');
+
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${(await features.waitFor('http listening')).port}/metrics`)
+    ).text();
+    assert.match(metrics, /features_reencoded_users_total\{service="features"\} [1-9]/);
+    assert.match(metrics, /features_encode_batch_size_count\{service="features"\} [1-9]/);
+  } finally {
+    await producer.disconnect();
+    features.child.kill('SIGTERM');
+    assert.equal(await features.exited, 0, 'graceful shutdown exits 0');
+  }
+});
