@@ -1,0 +1,3 @@
+export * from './catalog';
+export * from './shoppers';
+export * from './history';
