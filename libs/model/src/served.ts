@@ -1,0 +1,114 @@
+import { fullRank, ndcgAt } from './ranking';
+import type { SequenceModel } from './sequence-model';
+import type { Transitions } from './transitions';
+
+/** Candidate blend weights tried on the validation split (0 = transformer only). */
+export const BLEND_GRID: readonly number[] = [0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64];
+
+/**
+ * The `served` scorer (pure, no TensorFlow): score(item) = dot(userVector, itemEmbedding)
+ * + weight * log1p(transitions from the user's last items to item). Used by the inference
+ * service (online, per request) and by the evaluation plugin.
+ */
+export class ServedScorer {
+  constructor(
+    /** numItems x dim item embeddings (row-major). */
+    readonly itemEmbeddings: Float32Array,
+    readonly dim: number,
+    readonly transitions: Transitions | undefined,
+    readonly weight: number,
+  ) {}
+
+  static fromModel(model: SequenceModel): ServedScorer {
+    return new ServedScorer(model.itemEmbeddings(), model.dim, model.transitions, model.blend?.weight ?? 0);
+  }
+
+  get numItems(): number {
+    return this.itemEmbeddings.length / this.dim;
+  }
+
+  /**
+   * Scores of `candidates` (item indices; default: every item, in index order) for a user with
+   * interest vector `userVector` (from SequenceModel.encodeUsers) and recent items `recentItems`
+   * (time order, latest last). Higher is better.
+   */
+  scoreCandidates(
+    userVector: Float32Array,
+    recentItems: ArrayLike<number>,
+    candidates?: ArrayLike<number>,
+  ): Float32Array {
+    const { dim, itemEmbeddings: E } = this;
+    const n = candidates ? candidates.length : this.numItems;
+    const out = new Float32Array(n);
+    for (let c = 0; c < n; c++) {
+      const i = candidates ? candidates[c] : c;
+      let s = 0;
+      const base = i * dim;
+      for (let k = 0; k < dim; k++) s += userVector[k] * E[base + k];
+      out[c] = s;
+    }
+    if (candidates) {
+      const pos = new Map<number, number>();
+      for (let c = 0; c < n; c++) pos.set(candidates[c], c);
+      this.addTransitions(recentItems, (i, v) => {
+        const c = pos.get(i);
+        if (c !== undefined) out[c] += v;
+      });
+    } else {
+      this.addTransitions(recentItems, (i, v) => (out[i] += v));
+    }
+    return out;
+  }
+
+  /** Adds the transition part to a full row of dot scores (index = item). */
+  addToRow(row: Float32Array, recentItems: ArrayLike<number>): void {
+    this.addTransitions(recentItems, (i, v) => (row[i] += v));
+  }
+
+  private addTransitions(recent: ArrayLike<number>, add: (item: number, value: number) => void): void {
+    if (!this.transitions || this.weight === 0) return;
+    const w = this.weight;
+    this.transitions.forEachScore(recent, (item, t) => add(item, w * Math.log1p(t)));
+  }
+}
+
+/**
+ * Picks the blend weight maximising NDCG@10 (full protocol) of the validation targets, given
+ * the model (its interest vectors) and transitions counted on the training sequences only.
+ */
+export function selectBlendWeight(
+  model: SequenceModel,
+  transitions: Transitions,
+  cases: readonly { history: Int32Array; target: number }[],
+  grid: readonly number[] = BLEND_GRID,
+): { weight: number; ndcgByWeight: Record<string, number> } {
+  const sums = new Float64Array(grid.length);
+  const mark = new Uint8Array(model.numItems);
+  const batch = 1024;
+  const row = new Float32Array(model.numItems);
+  for (let start = 0; start < cases.length; start += batch) {
+    const bc = cases.slice(start, start + batch);
+    const dots = model.scoreAll(model.encodeUsers(bc.map((c) => c.history)), bc.length);
+    bc.forEach((c, r) => {
+      const base = dots.subarray(r * model.numItems, (r + 1) * model.numItems);
+      const items: number[] = [];
+      const feats: number[] = [];
+      transitions.forEachScore(c.history, (i, t) => {
+        items.push(i);
+        feats.push(Math.log1p(t));
+      });
+      grid.forEach((w, g) => {
+        row.set(base);
+        for (let k = 0; k < items.length; k++) row[items[k]] += w * feats[k];
+        sums[g] += ndcgAt(fullRank(row, c.target, c.history, mark), 10);
+      });
+    });
+  }
+  const ndcgByWeight: Record<string, number> = {};
+  let best = 0;
+  grid.forEach((w, g) => {
+    ndcgByWeight[String(w)] = sums[g] / Math.max(1, cases.length);
+    if (sums[g] > sums[best]) best = g;
+  });
+  return { weight: grid[best], ndcgByWeight };
+}

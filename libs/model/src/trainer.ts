@@ -1,0 +1,309 @@
+import { DEFAULT_NET, DEFAULT_TRAIN, type NetConfig, type TrainConfig } from './config';
+import { ContentIndex, type ItemContent } from './content';
+import { SasRecNet } from './net';
+import { fullRank, ndcgAt } from './ranking';
+import { mulberry32, nextSeed, shuffleInPlace, type Rand } from './rng';
+import { contentTensors, SequenceModel } from './sequence-model';
+import { getTf, stderrLogger, type TF } from './tf';
+
+export interface ValidationCase {
+  history: Int32Array;
+  target: number;
+}
+
+export interface FitInput {
+  /** External ids of items 0..numItems-1. */
+  itemIds: readonly string[];
+  /** Training sequences of dense item indices (time order). */
+  sequences: readonly Int32Array[];
+  /** Early stopping / model selection cases (history = training items, target = next item). */
+  validation?: readonly ValidationCase[];
+  /** Item content by external id (enables the content tower). */
+  content?: ReadonlyMap<string, ItemContent>;
+}
+
+export type FitSettings = Partial<Omit<NetConfig, 'numItems' | 'contentVocab'>> &
+  Partial<TrainConfig> & {
+    tf?: TF;
+    /** Seconds kept free at the end of the budget (e.g. for blend selection). */
+    reserveSeconds?: number;
+    log?: (message: string, fields?: Record<string, unknown>) => void;
+    onEpoch?: (e: EpochLog, fractionOfBudget: number) => void;
+  };
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  valNdcg10?: number;
+  valHr10?: number;
+  seconds: number;
+  steps: number;
+}
+
+export interface FitReport {
+  net: NetConfig;
+  train: TrainConfig;
+  epochs: EpochLog[];
+  bestEpoch: number;
+  bestValNdcg10: number | null;
+  trainSeconds: number;
+  stoppedBy: 'epochs' | 'patience' | 'time';
+  numTrainSequences: number;
+  numTrainPositions: number;
+}
+
+interface Example {
+  input: Int32Array;
+  labels: Int32Array;
+}
+
+/** Next-item examples: input = items[..n-2], labels = items[1..], last maxLen positions. */
+export function makeExamples(sequences: readonly Int32Array[], maxLen: number): Example[] {
+  const out: Example[] = [];
+  for (const s of sequences) {
+    const n = s.length;
+    if (n < 2) continue;
+    const m = Math.min(n - 1, maxLen);
+    out.push({ input: s.subarray(n - 1 - m, n - 1), labels: s.subarray(n - m, n) });
+  }
+  return out;
+}
+
+/** Batches of similar length (less padding), in random order. */
+function makeBatches(examples: Example[], batchSize: number, rand: Rand): Example[][] {
+  const order = examples.slice();
+  shuffleInPlace(order, rand);
+  const chunk = batchSize * 32;
+  const batches: Example[][] = [];
+  for (let c = 0; c < order.length; c += chunk) {
+    const part = order.slice(c, c + chunk).sort((a, b) => a.input.length - b.input.length);
+    for (let b = 0; b < part.length; b += batchSize) batches.push(part.slice(b, b + batchSize));
+  }
+  shuffleInPlace(batches, rand);
+  return batches;
+}
+
+/** Validation NDCG@10 / HR@10 on the full catalog (history items removed). */
+export function validate(
+  model: SequenceModel,
+  cases: readonly ValidationCase[],
+): { ndcg10: number; hr10: number } {
+  model.invalidate();
+  const mark = new Uint8Array(model.numItems);
+  let ndcg = 0;
+  let hr = 0;
+  const batch = 1024;
+  for (let start = 0; start < cases.length; start += batch) {
+    const bc = cases.slice(start, start + batch);
+    const scores = model.scoreAll(model.encodeUsers(bc.map((c) => c.history)), bc.length);
+    bc.forEach((c, r) => {
+      const rank = fullRank(
+        scores.subarray(r * model.numItems, (r + 1) * model.numItems),
+        c.target,
+        c.history,
+        mark,
+      );
+      ndcg += ndcgAt(rank, 10);
+      hr += rank < 10 ? 1 : 0;
+    });
+  }
+  const n = Math.max(1, cases.length);
+  return { ndcg10: ndcg / n, hr10: hr / n };
+}
+
+/**
+ * Trains a SASRec-style model with softmax cross-entropy at every position (full catalog, or
+ * sampled with `negatives` shared negatives), Adam, dropout; validates NDCG@10 after every
+ * epoch, keeps the best checkpoint, stops on patience / epochs / time budget.
+ */
+export async function trainSequenceModel(
+  input: FitInput,
+  settings: FitSettings = {},
+): Promise<{ model: SequenceModel; report: FitReport }> {
+  const t0 = Date.now();
+  const log = settings.log ?? ((m, f) => stderrLogger.info(m, f));
+  const tf = settings.tf ?? getTf('train', stderrLogger);
+  const train: TrainConfig = { ...DEFAULT_TRAIN };
+  const netBase = { ...DEFAULT_NET };
+  for (const k of Object.keys(train) as (keyof TrainConfig)[])
+    if (settings[k] !== undefined) train[k] = settings[k]!;
+  for (const k of Object.keys(netBase) as (keyof typeof netBase)[])
+    if (settings[k] !== undefined) netBase[k] = settings[k]!;
+  const numItems = input.itemIds.length;
+  const rand = mulberry32(train.seed);
+
+  let content: ContentIndex | undefined;
+  let idMask: Float32Array | undefined;
+  if (input.content && input.content.size > 0) {
+    content = ContentIndex.build(input.itemIds, input.content);
+    if (content.vocab.length === 0) content = undefined;
+  }
+  if (content) {
+    // items nobody interacted with have no learned ID embedding: they rely on content only
+    idMask = new Float32Array(numItems);
+    for (const s of input.sequences) for (let j = 0; j < s.length; j++) idMask[s[j]] = 1;
+  }
+  const cfg: NetConfig = { numItems, ...netBase, contentVocab: content ? content.vocab.length : 0 };
+  const net = new SasRecNet(tf, cfg, {
+    rand,
+    idMask,
+    content: content ? contentTensors(content) : undefined,
+  });
+  const model = new SequenceModel({ tf, net, itemIds: input.itemIds, idMask, content });
+
+  const examples = makeExamples(input.sequences, cfg.maxLen);
+  const numPositions = examples.reduce((a, e) => a + e.labels.length, 0);
+  let valCases = input.validation ?? [];
+  if (train.validationUsers > 0 && valCases.length > train.validationUsers) {
+    const idx = Array.from(valCases.keys());
+    shuffleInPlace(idx, mulberry32(train.seed ^ 0x5eed));
+    valCases = idx.slice(0, train.validationUsers).map((i) => valCases[i]);
+  }
+  log('sasrec: training', {
+    items: numItems,
+    sequences: examples.length,
+    positions: numPositions,
+    validation: valCases.length,
+    contentVocab: cfg.contentVocab,
+    ...netBase,
+    ...train,
+  });
+
+  const optimizer = tf.train.adam(train.learningRate, 0.9, 0.98, 1e-8);
+  const vars = net.trainableVariables();
+  const dropSeed = () => nextSeed(rand);
+  const budgetMs = train.maxTrainMinutes * 60_000 - (settings.reserveSeconds ?? 0) * 1000;
+  const epochs: EpochLog[] = [];
+  let best: Map<string, Float32Array> | undefined;
+  let bestEpoch = 0;
+  let bestNdcg = -1;
+  let sinceBest = 0;
+  let lastValMs = 0;
+  let stoppedBy: FitReport['stoppedBy'] = 'epochs';
+  const d = cfg.dim;
+
+  for (let epoch = 1; epoch <= train.epochs; epoch++) {
+    const te = Date.now();
+    const batches = makeBatches(examples, train.batchSize, rand);
+    let lossSum = 0;
+    let lossN = 0;
+    let steps = 0;
+    let outOfTime = false;
+    for (const batch of batches) {
+      if (Date.now() - t0 + lastValMs * 1.2 > budgetMs) {
+        outOfTime = true;
+        break;
+      }
+      const B = batch.length;
+      let L = 1;
+      for (const e of batch) L = Math.max(L, e.input.length);
+      const inp = new Int32Array(B * L);
+      const pos: number[] = [];
+      const lab: number[] = [];
+      batch.forEach((e, r) => {
+        const m = e.input.length;
+        for (let t = 0; t < m; t++) {
+          inp[r * L + (L - m) + t] = e.input[t] + 1;
+          pos.push(r * L + (L - m) + t);
+          lab.push(e.labels[t]);
+        }
+      });
+      let cand: Int32Array | undefined;
+      if (train.negatives > 0) {
+        const colOf = new Map<number, number>();
+        for (const l of lab) if (!colOf.has(l)) colOf.set(l, colOf.size);
+        const want = colOf.size + Math.min(train.negatives, numItems - colOf.size);
+        while (colOf.size < want) {
+          const i = Math.floor(rand() * numItems);
+          if (!colOf.has(i)) colOf.set(i, colOf.size);
+        }
+        cand = new Int32Array(colOf.size);
+        for (const [i, c] of colOf) cand[c] = i;
+      }
+      const loss = tf.tidy((): import('@tensorflow/tfjs').Scalar => {
+        const inpT = tf.tensor2d(inp, [B, L], 'int32');
+        const posT = tf.tensor1d(Int32Array.from(pos), 'int32');
+        const labT = tf.tensor1d(Int32Array.from(lab), 'int32');
+        const candT = cand ? tf.tensor1d(cand, 'int32') : undefined;
+        const cost = optimizer.minimize(
+          () => {
+            const table = net.itemTable();
+            const h = net.encode(inpT, table, dropSeed);
+            const hv = tf.gather(tf.reshape(h, [B * L, d]), posT) as import('@tensorflow/tfjs').Tensor2D;
+            if (!candT) {
+              const logits = tf.matMul(hv, table, false, true);
+              const tgt = tf.sum(tf.mul(hv, tf.gather(table, labT)), 1);
+              return tf.mean(tf.sub(tf.logSumExp(logits, 1), tgt));
+            }
+            // sampled softmax: the batch's targets + uniform negatives
+            const logits = tf.matMul(hv, tf.gather(table, candT), false, true);
+            const tgt = tf.sum(tf.mul(hv, tf.gather(table, labT)), 1);
+            return tf.mean(tf.sub(tf.logSumExp(logits, 1), tgt));
+          },
+          true,
+          vars,
+        );
+        if (!cost) throw new Error('optimizer returned no cost');
+        return cost;
+      });
+      if (loss) {
+        lossSum += (await loss.data())[0] * pos.length;
+        lossN += pos.length;
+        loss.dispose();
+      }
+      steps++;
+      if (train.logEvery > 0 && steps % train.logEvery === 0)
+        log('sasrec: step', { epoch, step: steps, of: batches.length, loss: lossSum / Math.max(1, lossN) });
+    }
+    const e: EpochLog = { epoch, loss: lossSum / Math.max(1, lossN), seconds: 0, steps };
+    if (steps > 0 && valCases.length > 0) {
+      const tv = Date.now();
+      const v = validate(model, valCases);
+      lastValMs = Date.now() - tv;
+      e.valNdcg10 = v.ndcg10;
+      e.valHr10 = v.hr10;
+      if (v.ndcg10 > bestNdcg) {
+        bestNdcg = v.ndcg10;
+        bestEpoch = epoch;
+        best = net.snapshot();
+        sinceBest = 0;
+      } else sinceBest++;
+    } else if (steps > 0) {
+      bestEpoch = epoch;
+      best = undefined;
+    }
+    e.seconds = (Date.now() - te) / 1000;
+    if (steps > 0) epochs.push(e);
+    log('sasrec: epoch', {
+      ...e,
+      bestEpoch,
+      bestValNdcg10: bestNdcg >= 0 ? bestNdcg : null,
+      elapsed: (Date.now() - t0) / 1000,
+    });
+    settings.onEpoch?.(e, Math.min(1, (Date.now() - t0) / budgetMs));
+    if (outOfTime) {
+      stoppedBy = 'time';
+      break;
+    }
+    if (train.patience > 0 && sinceBest >= train.patience) {
+      stoppedBy = 'patience';
+      break;
+    }
+  }
+  optimizer.dispose();
+  if (best) net.restore(best);
+  model.invalidate();
+  const report: FitReport = {
+    net: cfg,
+    train,
+    epochs,
+    bestEpoch,
+    bestValNdcg10: bestNdcg >= 0 ? bestNdcg : null,
+    trainSeconds: (Date.now() - t0) / 1000,
+    stoppedBy,
+    numTrainSequences: examples.length,
+    numTrainPositions: numPositions,
+  };
+  model.training = { ...report, epochs: epochs.length };
+  return { model, report };
+}
