@@ -64,3 +64,12 @@ test('exactTopK and recallAtK', () => {
   assert.deepEqual(exactTopK(v, 2, [1, 0.1], 2), [0, 2]);
   assert.equal(recallAtK([[1, 2]], [[2, 3]]), 0.5);
 });
+
+test('buildAsync gives the same answers as build', async () => {
+  const dim = 8;
+  const [items] = clustered([2000], dim, 10, 3);
+  const a = AnnIndex.build(items, dim);
+  const b = await AnnIndex.buildAsync(items, dim, {}, 100);
+  const q = items.subarray(0, dim);
+  assert.deepEqual(b.search(q, 10).labels, a.search(q, 10).labels);
+});

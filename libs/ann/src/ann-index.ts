@@ -76,6 +76,31 @@ export class AnnIndex {
     return index;
   }
 
+  /**
+   * The same build in chunks, yielding to the event loop between them, so a serving process
+   * keeps answering while it indexes a new model version.
+   */
+  static async buildAsync(
+    vectors: Float32Array,
+    dim: number,
+    opts: AnnOptions = {},
+    chunk = 500,
+  ): Promise<AnnIndex> {
+    const n = vectors.length / dim;
+    if (!Number.isInteger(n))
+      throw new Error(`ann: ${vectors.length} values is not a multiple of dim ${dim}`);
+    const index = new AnnIndex(dim, Math.max(1, n + (opts.spareCapacity ?? DEFAULT_ANN.spareCapacity)), opts);
+    let maxNorm = 0;
+    for (let i = 0; i < n; i++) maxNorm = Math.max(maxNorm, norm(vectors.subarray(i * dim, (i + 1) * dim)));
+    index.radius = Math.max(1e-6, 1.25 * maxNorm);
+    for (let start = 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      for (let i = start; i < end; i++) index.insert(i, vectors.subarray(i * dim, (i + 1) * dim));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return index;
+  }
+
   get size(): number {
     return this.count;
   }

@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, type Registry } from '@reco/platform';
+
+const FAST = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+/** What inference reports on /metrics. */
+export function createInferenceMetrics(registry: Registry) {
+  const r = [registry];
+  return {
+    requests: new Counter({
+      name: 'inference_requests_total',
+      help: 'gRPC requests by method and status code',
+      labelNames: ['method', 'code'],
+      registers: r,
+    }),
+    requestSeconds: new Histogram({
+      name: 'inference_request_seconds',
+      help: 'handler time per request',
+      labelNames: ['method'],
+      buckets: FAST,
+      registers: r,
+    }),
+    stageSeconds: new Histogram({
+      name: 'inference_stage_seconds',
+      help: 'time per request stage: redis, ann, model (batched scoring, incl. waiting for the batch), rules, search, serialize',
+      labelNames: ['stage'],
+      buckets: FAST,
+      registers: r,
+    }),
+    fallback: new Counter({
+      name: 'inference_fallback_total',
+      help: 'non-personalized answers, by reason (cold_start, redis_error, redis_timeout, unknown_version, no_model)',
+      labelNames: ['method', 'reason'],
+      registers: r,
+    }),
+    scoreBatchSize: new Histogram({
+      name: 'inference_score_batch_size',
+      help: 'requests per batched model call',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: r,
+    }),
+    impressions: new Counter({
+      name: 'inference_impressions_total',
+      help: 'impressions by outcome (sent, dropped, failed)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    modelVersion: new Gauge({
+      name: 'inference_model_info',
+      help: '1 for the current model version',
+      labelNames: ['version'],
+      registers: r,
+    }),
+    catalogItems: new Gauge({
+      name: 'inference_catalog_items',
+      help: 'catalog items in memory',
+      registers: r,
+    }),
+  };
+}
+
+export type InferenceMetrics = ReturnType<typeof createInferenceMetrics>;

@@ -1,0 +1,193 @@
+import { AnnIndex, type AnnOptions } from '@reco/ann';
+import { SequenceModel, ServedScorer } from '@reco/model';
+import type { ModelPublished } from '@reco/contracts';
+import { artifactDir, hash32, itemHash } from '@reco/realtime';
+import type { Logger } from '@reco/platform';
+import type { ItemFacts } from '../domain/catalog';
+
+/**
+ * One loaded model version: the served scorer, the ANN index over its item embeddings, and
+ * content-based embeddings of catalog items the model has never seen (labels numItems + j),
+ * so a new item can be recommended before its first click.
+ */
+export class ServingVersion {
+  readonly tag: number;
+  readonly scorer: ServedScorer;
+  readonly numItems: number;
+  readonly dim: number;
+  private readonly indexOf = new Map<string, number>();
+  private readonly indexOfHash = new Map<number, number>();
+  private readonly extraIds: string[] = [];
+  private extraEmb: Float32Array;
+
+  constructor(
+    readonly version: string,
+    readonly model: SequenceModel,
+    readonly ann: AnnIndex,
+  ) {
+    this.tag = hash32(version);
+    this.scorer = ServedScorer.fromModel(model);
+    this.numItems = model.numItems;
+    this.dim = model.dim;
+    model.itemIds.forEach((id, i) => {
+      this.indexOf.set(id, i);
+      this.indexOfHash.set(itemHash(id), i);
+    });
+    this.extraEmb = new Float32Array(64 * this.dim);
+  }
+
+  label(itemId: string): number | undefined {
+    return this.indexOf.get(itemId);
+  }
+
+  labelOfHash(h: number): number | undefined {
+    return this.indexOfHash.get(h);
+  }
+
+  itemId(label: number): string {
+    return label < this.numItems ? this.model.itemIds[label] : this.extraIds[label - this.numItems];
+  }
+
+  embedding(label: number): Float32Array {
+    if (label < this.numItems)
+      return this.scorer.itemEmbeddings.subarray(label * this.dim, (label + 1) * this.dim);
+    const j = label - this.numItems;
+    return this.extraEmb.subarray(j * this.dim, (j + 1) * this.dim);
+  }
+
+  /** Indexes a catalog item the model does not know, by its content (no-op without a content tower). */
+  addContentItem(item: ItemFacts): void {
+    if (this.indexOf.has(item.itemId) || !this.model.content) return;
+    const emb = this.model.embedContent({
+      category: item.categoryPath,
+      brand: item.brand,
+      price: item.price,
+      title: item.title,
+    });
+    if (!emb.some((x) => x !== 0)) return;
+    const j = this.extraIds.length;
+    if ((j + 1) * this.dim > this.extraEmb.length) {
+      const grown = new Float32Array(this.extraEmb.length * 2);
+      grown.set(this.extraEmb);
+      this.extraEmb = grown;
+    }
+    this.extraEmb.set(emb, j * this.dim);
+    this.extraIds.push(item.itemId);
+    const label = this.numItems + j;
+    this.indexOf.set(item.itemId, label);
+    this.indexOfHash.set(itemHash(item.itemId), label);
+    this.ann.add(label, emb);
+  }
+
+  /**
+   * The served score (the function the offline evaluation measures as `served`) of candidate
+   * labels: dot(user, item) + weight * log1p(transitions from the user's last items); items
+   * known only by content have no transitions, so their score is the dot product.
+   */
+  score(userVector: Float32Array, recent: readonly number[], labels: readonly number[]): Float32Array {
+    const out = new Float32Array(labels.length);
+    const known: number[] = [];
+    const knownPos: number[] = [];
+    labels.forEach((l, p) => {
+      if (l < this.numItems) {
+        known.push(l);
+        knownPos.push(p);
+      } else out[p] = dot(userVector, this.embedding(l));
+    });
+    if (known.length) {
+      const s = this.scorer.scoreCandidates(userVector, recent, known);
+      knownPos.forEach((p, i) => (out[p] = s[i]));
+    }
+    return out;
+  }
+
+  /** Labels reached by item transitions from the user's last items (the scorer's second channel). */
+  transitionCandidates(recent: readonly number[], limit: number): number[] {
+    const t = this.model.transitions;
+    if (!t || !this.model.blend?.weight) return [];
+    const found: { label: number; s: number }[] = [];
+    t.forEachScore(recent, (label, s) => found.push({ label, s }));
+    return found
+      .sort((a, b) => b.s - a.s)
+      .slice(0, limit)
+      .map((f) => f.label);
+  }
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * The loaded versions: the current one, plus the previous ones (up to `keep`) so that a user
+ * whose vector is still from an older version is served by that version until features has
+ * re-encoded them. Loading and indexing run in the background; the switch is one assignment,
+ * so no request ever sees a half-loaded version.
+ */
+export class ModelRegistry {
+  private readonly versions = new Map<number, ServingVersion>();
+  private order: ServingVersion[] = [];
+  private loading: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly keep: number,
+    private readonly annOptions: AnnOptions,
+    private readonly catalogItems: () => Iterable<ItemFacts>,
+    private readonly logger: Logger,
+    private readonly onSwitch: (v: ServingVersion) => void = () => undefined,
+  ) {}
+
+  get current(): ServingVersion | undefined {
+    return this.order[0];
+  }
+
+  byTag(tag: number): ServingVersion | undefined {
+    return this.versions.get(tag);
+  }
+
+  load(m: ModelPublished): Promise<boolean> {
+    const next = this.loading.then(() => this.doLoad(m));
+    this.loading = next.catch(() => undefined);
+    return next;
+  }
+
+  private async doLoad(m: ModelPublished): Promise<boolean> {
+    if (this.versions.has(hash32(m.modelVersion))) return false;
+    const started = Date.now();
+    const model = await SequenceModel.load(artifactDir(m.artifactUri));
+    const ann = await AnnIndex.buildAsync(model.itemEmbeddings(), model.dim, this.annOptions);
+    const v = new ServingVersion(m.modelVersion, model, ann);
+    let extra = 0;
+    for (const item of this.catalogItems()) {
+      v.addContentItem(item);
+      if (++extra % 500 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    this.versions.set(v.tag, v);
+    this.order = [v, ...this.order];
+    for (const old of this.order.slice(this.keep)) {
+      this.versions.delete(old.tag);
+      // requests in flight only use the scorer's arrays and the index, which outlive dispose()
+      old.model.dispose();
+    }
+    this.order = this.order.slice(0, this.keep);
+    this.onSwitch(v);
+    this.logger.info(
+      {
+        version: v.version,
+        items: v.numItems,
+        dim: v.dim,
+        ms: Date.now() - started,
+        kept: this.order.map((o) => o.version),
+      },
+      'model loaded',
+    );
+    return true;
+  }
+
+  /** A new or changed catalog item, indexed by content in every loaded version that lacks it. */
+  addCatalogItem(item: ItemFacts): void {
+    for (const v of this.order) v.addContentItem(item);
+  }
+}

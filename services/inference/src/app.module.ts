@@ -1,0 +1,185 @@
+import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Producer } from 'kafkajs';
+import { topicNames } from '@reco/contracts';
+import {
+  HEALTH_CHECKS,
+  HealthChecks,
+  METRICS_REGISTRY,
+  OpsController,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  ensureTopics,
+  type Logger,
+  type Registry,
+} from '@reco/platform';
+import { ModelWatcher } from '@reco/realtime';
+import { type InferenceConfig, recommenderSettings, requestLimits } from './config';
+import { Catalog } from './domain/catalog';
+import { CatalogConsumer } from './adapters/catalog-consumer';
+import { ImpressionPublisher } from './adapters/impressions';
+import { createInferenceMetrics, type InferenceMetrics } from './adapters/inference-metrics';
+import { ModelRegistry } from './adapters/model-registry';
+import { PopularityCache } from './adapters/popularity-cache';
+import { SearchIndex } from './adapters/search-index';
+import { UserReader } from './adapters/user-reader';
+import { GrpcServer } from './grpc/server';
+import { Recommender } from './recommender';
+
+export const LOGGER = Symbol('LOGGER');
+
+/** Everything inference runs, wired from the validated config. */
+export class InferenceRuntime {
+  readonly catalog = new Catalog();
+  readonly search = new SearchIndex();
+  readonly registry: ModelRegistry;
+  readonly users: UserReader;
+  readonly popularity: PopularityCache;
+  readonly recommender: Recommender;
+  readonly grpc: GrpcServer;
+  private readonly catalogConsumer: CatalogConsumer;
+  private readonly watcher: ModelWatcher;
+  private readonly producer: Producer;
+  private readonly impressions: ImpressionPublisher;
+  private readonly kafka;
+
+  constructor(
+    readonly config: InferenceConfig,
+    readonly metrics: InferenceMetrics,
+    readonly logger: Logger,
+  ) {
+    this.kafka = createKafka('reco-inference', config.KAFKA_BROKERS, logger);
+    const topics = topicNames(config.RECO_TOPIC_PREFIX);
+    this.registry = new ModelRegistry(
+      config.INFERENCE_KEEP_VERSIONS,
+      {
+        m: config.INFERENCE_ANN_M,
+        efConstruction: config.INFERENCE_ANN_EF_CONSTRUCTION,
+        efSearch: config.INFERENCE_ANN_EF_SEARCH,
+      },
+      () => this.catalog.all(),
+      logger,
+      (v) => {
+        metrics.modelVersion.reset();
+        metrics.modelVersion.set({ version: v.version }, 1);
+      },
+    );
+    this.users = new UserReader(config.REDIS_URL, config.REDIS_KEY_PREFIX, config.REDIS_TIMEOUT_MS, logger);
+    this.popularity = new PopularityCache(this.users.redis, config.REDIS_KEY_PREFIX, 1000, logger);
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    this.impressions = new ImpressionPublisher(
+      this.producer,
+      topics.impressions,
+      config.INFERENCE_IMPRESSION_QUEUE,
+      metrics,
+      logger,
+    );
+    this.catalogConsumer = new CatalogConsumer(
+      this.kafka,
+      topics.catalog,
+      config.INFERENCE_GROUP_ID,
+      this.catalog,
+      (item) => {
+        this.search.upsert(item);
+        this.registry.addCatalogItem(item);
+        metrics.catalogItems.set(this.catalog.size);
+      },
+      (id) => this.search.remove(id),
+    );
+    this.watcher = new ModelWatcher(
+      this.kafka,
+      topics.modelPublished,
+      `${config.INFERENCE_GROUP_ID}-models`,
+      async (m) => {
+        await this.registry.load(m);
+      },
+      (err, m) =>
+        logger.error({ err: String(err), version: m.modelVersion, uri: m.artifactUri }, 'model load failed'),
+    );
+    this.recommender = new Recommender({
+      catalog: this.catalog,
+      registry: this.registry,
+      users: this.users,
+      popularity: this.popularity,
+      search: this.search,
+      impressions: this.impressions,
+      metrics,
+      limits: requestLimits(config),
+      settings: recommenderSettings(config),
+    });
+    this.grpc = new GrpcServer(this.recommender, metrics, logger, config.INFERENCE_PROTO_DIR);
+  }
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, ['catalog', 'modelPublished', 'impressions'], {
+        prefix: this.config.RECO_TOPIC_PREFIX,
+        partitions: this.config.RECO_TOPIC_PARTITIONS,
+        replicationFactor: this.config.KAFKA_REPLICATION_FACTOR,
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    await this.users.connect();
+    await this.producer.connect();
+    this.impressions.start(this.config.INFERENCE_IMPRESSION_FLUSH_MS);
+    this.popularity.start(this.config.INFERENCE_POPULARITY_REFRESH_MS);
+    await this.catalogConsumer.start();
+    await this.watcher.start();
+    const port = await this.grpc.listen(this.config.GRPC_HOST, this.config.GRPC_PORT);
+    this.grpc.setServing(true);
+    this.logger.info({ port }, 'grpc listening');
+  }
+
+  async stop(): Promise<void> {
+    await this.grpc.stop();
+    this.popularity.stop();
+    await Promise.all([this.watcher.stop(), this.catalogConsumer.stop()]);
+    await this.impressions.stop();
+    await this.producer.disconnect();
+    await this.users.close();
+  }
+}
+
+class InferenceLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(InferenceRuntime) private readonly runtime: InferenceRuntime,
+    @Inject(HEALTH_CHECKS) private readonly health: HealthChecks,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap() {
+    // Redis is not a liveness condition: without it inference answers non-personalized.
+    this.health.register('grpc', () => true);
+    await this.runtime.start();
+  }
+
+  async onApplicationShutdown() {
+    this.logger.info('inference shutting down: finishing calls in flight');
+    await this.runtime.stop();
+    this.logger.info('inference stopped');
+  }
+}
+
+@Module({})
+export class InferenceModule {
+  static forConfig(config: InferenceConfig) {
+    const logger = createLogger('inference', config.LOG_LEVEL);
+    const registry = createMetricsRegistry('inference');
+    const metrics = createInferenceMetrics(registry as Registry);
+    return {
+      module: InferenceModule,
+      controllers: [OpsController],
+      providers: [
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS_REGISTRY, useValue: registry },
+        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        { provide: InferenceRuntime, useFactory: () => new InferenceRuntime(config, metrics, logger) },
+        InferenceLifecycle,
+      ],
+      exports: [LOGGER],
+    };
+  }
+}

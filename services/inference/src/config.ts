@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { commonSettings, loadConfig, setting } from '@reco/platform';
+import type { RequestLimits } from './domain/validation';
+import type { RecommenderSettings } from './recommender';
+
+const share = z.coerce.number().gt(0).max(1);
+
+export const inferenceSettings = z.object({
+  ...commonSettings,
+  REDIS_URL: setting
+    .redisUrl()
+    .describe('Redis holding user state (written by features), e.g. redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default('reco:').describe('prefix of every Redis key (the same as features)'),
+  REDIS_TIMEOUT_MS: setting
+    .int(1, 10_000)
+    .default(25)
+    .describe('longest wait for a user read before answering without personalization'),
+  GRPC_HOST: z.string().default('0.0.0.0').describe('address of the gRPC server'),
+  GRPC_PORT: setting.int(0, 65535).default(50051).describe('gRPC port; 0 picks a free one'),
+  HTTP_HOST: z.string().default('0.0.0.0').describe('address of /healthz and /metrics'),
+  INFERENCE_GROUP_ID: z
+    .string()
+    .default('reco-inference')
+    .describe('prefix of this replica’s own consumer groups (catalog, models)'),
+  INFERENCE_PROTO_DIR: z
+    .string()
+    .default(join(__dirname, '..', '..', '..', 'proto'))
+    .describe('proto/ root, for server reflection'),
+  INFERENCE_MAX_K: setting.int(1, 10_000).default(100).describe('largest k a request may ask for'),
+  INFERENCE_MAX_ID_LENGTH: setting.int(1, 4096).default(128).describe('longest user or item id accepted'),
+  INFERENCE_MAX_QUERY_LENGTH: setting.int(1, 10_000).default(256).describe('longest search query accepted'),
+  INFERENCE_MAX_FILTER_VALUES: setting
+    .int(1, 100_000)
+    .default(200)
+    .describe('most categories or excluded ids in one filter'),
+  INFERENCE_ANN_CANDIDATES: setting
+    .int(1, 10_000)
+    .default(200)
+    .describe('candidates taken from the ANN index'),
+  INFERENCE_TRANSITION_CANDIDATES: setting
+    .int(0, 10_000)
+    .default(100)
+    .describe('candidates from item transitions'),
+  INFERENCE_ANN_M: setting.int(4, 128).default(16).describe('HNSW graph degree'),
+  INFERENCE_ANN_EF_CONSTRUCTION: setting.int(10, 2000).default(200).describe('HNSW build candidate list'),
+  INFERENCE_ANN_EF_SEARCH: setting.int(10, 5000).default(200).describe('HNSW search candidate list'),
+  INFERENCE_MAX_CATEGORY_SHARE: share.default(0.5).describe('max share of one category in the top k'),
+  INFERENCE_JUST_VIEWED: setting
+    .int(0, 200)
+    .default(3)
+    .describe('the user’s last n items are not recommended'),
+  INFERENCE_NEW_ARRIVAL_DAYS: setting
+    .int(0, 3650)
+    .default(14)
+    .describe('items this new are labelled "new arrival"'),
+  INFERENCE_SEARCH_BLEND: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.3)
+    .describe('weight of the user’s interest in search order'),
+  INFERENCE_SEARCH_CANDIDATES: setting
+    .int(1, 10_000)
+    .default(200)
+    .describe('lexical hits considered per search'),
+  INFERENCE_SCORE_MAX_BATCH: setting
+    .int(1, 4096)
+    .default(64)
+    .describe('requests scored in one batched model call at most'),
+  INFERENCE_SCORE_MAX_WAIT_MS: setting
+    .int(0, 100)
+    .default(0)
+    .describe('how long a request waits for others to share a model call (0 = same event-loop turn)'),
+  INFERENCE_KEEP_VERSIONS: setting
+    .int(1, 5)
+    .default(2)
+    .describe('model versions kept loaded (users not yet re-encoded use the older one)'),
+  INFERENCE_EXPERIMENT_ARM: z
+    .string()
+    .default('control')
+    .describe('experiment arm reported on responses and impressions'),
+  INFERENCE_POPULARITY_REFRESH_MS: setting
+    .int(100, 600_000)
+    .default(2000)
+    .describe('how often trending lists are copied from Redis'),
+  INFERENCE_IMPRESSION_FLUSH_MS: setting.int(1, 60_000).default(50).describe('impression batch period'),
+  INFERENCE_IMPRESSION_QUEUE: setting
+    .int(1, 10_000_000)
+    .default(50_000)
+    .describe('impressions queued at most; the overflow is dropped and counted'),
+});
+
+export type InferenceConfig = z.infer<typeof inferenceSettings>;
+
+export const loadInferenceConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadConfig('inference', inferenceSettings, env);
+
+export const requestLimits = (c: InferenceConfig): RequestLimits => ({
+  maxK: c.INFERENCE_MAX_K,
+  maxIdLength: c.INFERENCE_MAX_ID_LENGTH,
+  maxQueryLength: c.INFERENCE_MAX_QUERY_LENGTH,
+  maxFilterValues: c.INFERENCE_MAX_FILTER_VALUES,
+});
+
+export const recommenderSettings = (c: InferenceConfig): RecommenderSettings => ({
+  annCandidates: c.INFERENCE_ANN_CANDIDATES,
+  transitionCandidates: c.INFERENCE_TRANSITION_CANDIDATES,
+  maxCategoryShare: c.INFERENCE_MAX_CATEGORY_SHARE,
+  justViewed: c.INFERENCE_JUST_VIEWED,
+  newArrivalDays: c.INFERENCE_NEW_ARRIVAL_DAYS,
+  searchBlend: c.INFERENCE_SEARCH_BLEND,
+  searchCandidates: c.INFERENCE_SEARCH_CANDIDATES,
+  experimentArm: c.INFERENCE_EXPERIMENT_ARM,
+  scoreBatch: { maxBatch: c.INFERENCE_SCORE_MAX_BATCH, maxWaitMs: c.INFERENCE_SCORE_MAX_WAIT_MS },
+});

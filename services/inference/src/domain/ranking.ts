@@ -1,0 +1,101 @@
+import type { Filters } from '@reco/contracts';
+import { inCategories, leafCategory, type ItemFacts } from './catalog';
+
+export interface Candidate {
+  itemId: string;
+  score: number;
+  /** Why it is a candidate; decides the reason unless a business rule overrides it. */
+  reason: string;
+}
+
+export interface RankedResult {
+  itemId: string;
+  score: number;
+  reason: string;
+}
+
+export interface RuleContext {
+  filters: Filters | undefined;
+  /** Item ids never to show (bought, just viewed, the page's own item). */
+  exclude: ReadonlySet<string>;
+  /** Max share of one category in the top k (0..1]; 1 = no cap. */
+  maxCategoryShare: number;
+  /** Items created after this (unix ms) are "new arrival". */
+  newArrivalSince: number;
+  facts: (itemId: string) => ItemFacts | undefined;
+  /** Default true (recommendations); search passes false and keeps in_stock_only. */
+  dropOutOfStock?: boolean;
+}
+
+/**
+ * Whether an item passes the request's filters and the stock rule (recommendations never show
+ * what cannot be bought; search shows it unless in_stock_only).
+ */
+export function passes(
+  item: ItemFacts | undefined,
+  filters: Filters | undefined,
+  dropOutOfStock = true,
+): boolean {
+  if (!item) return false; // unknown to the catalog: cannot check stock, price or category
+  if (!item.inStock && (dropOutOfStock || filters?.inStockOnly)) return false;
+  if (!filters) return true;
+  if (filters.minPrice > 0 && item.price < filters.minPrice) return false;
+  if (filters.maxPrice > 0 && item.price > filters.maxPrice) return false;
+  if (!inCategories(item.category, filters.categories)) return false;
+  return true;
+}
+
+/**
+ * Business rules, filters, diversity and reasons over scored candidates (any order):
+ * best score first; drops excluded (bought, just viewed, filter exclusions), out-of-stock and
+ * filtered items; at most ceil(share * k) items of one category (relaxed only if the cap
+ * would leave the answer short); a reason on every item.
+ */
+export function finalize(candidates: readonly Candidate[], k: number, ctx: RuleContext): RankedResult[] {
+  const exclude = new Set(ctx.exclude);
+  for (const x of ctx.filters?.excludeItemIds ?? []) exclude.add(x);
+  const sorted = candidates.slice().sort((a, b) => b.score - a.score);
+  const cap = Math.max(1, Math.ceil(ctx.maxCategoryShare * k));
+  const perCategory = new Map<string, number>();
+  const out: RankedResult[] = [];
+  const overflow: RankedResult[] = [];
+  const seen = new Set<string>();
+  for (const c of sorted) {
+    if (out.length >= k) break;
+    if (seen.has(c.itemId) || exclude.has(c.itemId)) continue;
+    seen.add(c.itemId);
+    const item = ctx.facts(c.itemId);
+    if (!passes(item, ctx.filters, ctx.dropOutOfStock ?? true)) continue;
+    const reason = item!.createdAt > ctx.newArrivalSince ? 'new arrival' : c.reason;
+    const r = { itemId: c.itemId, score: c.score, reason };
+    const n = perCategory.get(item!.category) ?? 0;
+    if (n >= cap) {
+      overflow.push(r);
+      continue;
+    }
+    perCategory.set(item!.category, n + 1);
+    out.push(r);
+  }
+  // Diversity yields to a full answer: fill from the capped items, best first.
+  for (const r of overflow) {
+    if (out.length >= k) break;
+    out.push(r);
+  }
+  return out;
+}
+
+export const popularReason = (item: ItemFacts | undefined): string =>
+  item?.category ? `popular in ${leafCategory(item.category)}` : 'popular now';
+export const similarReason = (title: string): string => `similar to ${title}`;
+export const matchReason = (query: string): string => `matches ${query}`;
+
+/** Min-max normalization to [0, 1] (all equal -> 1). */
+export function normalize(values: readonly number[]): number[] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return values.map((v) => (hi > lo ? (v - lo) / (hi - lo) : 1));
+}

@@ -1,0 +1,5 @@
+import { runService } from '@reco/platform';
+import { loadInferenceConfig } from './config';
+import { InferenceModule } from './app.module';
+
+runService('inference', loadInferenceConfig, (config) => InferenceModule.forConfig(config));

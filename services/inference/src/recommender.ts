@@ -1,0 +1,387 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Surface,
+  type Filters,
+  type RankedItems,
+  type RecommendRequest,
+  type SearchRequest,
+  type SimilarItemsRequest,
+} from '@reco/contracts';
+import { Interaction, MicroBatcher, type UserState } from '@reco/realtime';
+import type { Catalog, ItemFacts } from './domain/catalog';
+import {
+  finalize,
+  matchReason,
+  normalize,
+  popularReason,
+  similarReason,
+  type Candidate,
+  type RankedResult,
+} from './domain/ranking';
+import { validateRecommend, validateSearch, validateSimilar, type RequestLimits } from './domain/validation';
+import { dot, type ModelRegistry, type ServingVersion } from './adapters/model-registry';
+import type { InferenceMetrics } from './adapters/inference-metrics';
+import type { UserRead } from './adapters/user-reader';
+import type { Impression } from '@reco/contracts';
+
+export interface RecommenderSettings {
+  /** Candidates taken from the ANN index per request. */
+  annCandidates: number;
+  /** Candidates taken from item transitions of the user's last items. */
+  transitionCandidates: number;
+  /** Max share of one category in the top k. */
+  maxCategoryShare: number;
+  /** The user's last n items are "just viewed" and not recommended. */
+  justViewed: number;
+  /** Items created within this many days are labelled "new arrival". */
+  newArrivalDays: number;
+  /** Weight of the user's interest in search order (0 = lexical only). */
+  searchBlend: number;
+  /** Lexical hits considered per search. */
+  searchCandidates: number;
+  experimentArm: string;
+  scoreBatch: { maxBatch: number; maxWaitMs: number };
+}
+
+export interface RecommenderDeps {
+  catalog: Catalog;
+  registry: ModelRegistry;
+  users: { read(userId: string): Promise<UserRead> };
+  popularity: {
+    trending: { itemId: string; score: number }[];
+    popular24h: { itemId: string; score: number }[];
+  };
+  search: { search(query: string, limit: number): { itemId: string; score: number }[] };
+  impressions: { publish(i: Impression): void };
+  metrics: InferenceMetrics;
+  limits: RequestLimits;
+  settings: RecommenderSettings;
+}
+
+/** Raised when the caller's deadline passed before the answer was ready. */
+export class DeadlineExceeded extends Error {}
+
+interface ScoreJob {
+  version: ServingVersion;
+  user: Float32Array;
+  recent: number[];
+  labels: number[];
+}
+
+/** Recommend, SimilarItems and Search, independent of gRPC. */
+export class Recommender {
+  private readonly scorer: MicroBatcher<ScoreJob, Float32Array>;
+  private fallbackList: { at: number; items: ItemFacts[] } = { at: 0, items: [] };
+
+  constructor(private readonly d: RecommenderDeps) {
+    this.scorer = new MicroBatcher((jobs) => jobs.map((j) => j.version.score(j.user, j.recent, j.labels)), {
+      ...d.settings.scoreBatch,
+      onFlush: (size) => d.metrics.scoreBatchSize.observe(size),
+    });
+  }
+
+  private readonly isKnownCategory = (c: string) =>
+    this.d.catalog.size === 0 || this.d.catalog.isKnownCategory(c);
+
+  private async timed<T>(stage: string, f: () => Promise<T> | T): Promise<T> {
+    const t = process.hrtime.bigint();
+    try {
+      return await f();
+    } finally {
+      this.d.metrics.stageSeconds.observe({ stage }, Number(process.hrtime.bigint() - t) / 1e9);
+    }
+  }
+
+  private check(deadline: number | undefined): void {
+    if (deadline !== undefined && Date.now() > deadline) throw new DeadlineExceeded('deadline exceeded');
+  }
+
+  async recommend(req: RecommendRequest, deadline?: number): Promise<RankedItems> {
+    validateRecommend(req, this.d.limits, this.isKnownCategory);
+    const requestId = randomUUID();
+    const read = await this.timed('redis', () => this.d.users.read(req.userId));
+    this.check(deadline);
+    const state = read.state;
+    const v = state?.vector ? this.d.registry.byTag(state.vector.modelTag) : undefined;
+    const exclude = this.excluded(state, req.context?.itemId);
+    let items: RankedResult[] = [];
+    let personalized = false;
+    if (v && state?.vector && this.d.registry.current) {
+      items = await this.personalized(v, state, req.k, req.filters, exclude);
+      personalized = items.length > 0;
+    } else {
+      const reason = read.degraded
+        ? read.reason
+        : !this.d.registry.current
+          ? 'no_model'
+          : state?.vector
+            ? 'unknown_version'
+            : 'cold_start';
+      this.d.metrics.fallback.inc({ method: 'Recommend', reason });
+    }
+    this.check(deadline);
+    if (items.length < req.k) {
+      // cold start, or personalization filtered too far: popular items fill the answer
+      const have = new Set(items.map((i) => i.itemId));
+      const more = await this.timed('rules', () =>
+        this.popular(req.k - items.length, req.filters, new Set([...exclude, ...have]), req.context?.itemId),
+      );
+      items = [...items, ...more];
+    }
+    const version = personalized ? v!.version : (this.d.registry.current?.version ?? '');
+    return this.respond(requestId, req.userId, version, items, !personalized, Surface.SURFACE_RECOMMEND);
+  }
+
+  /** Bought items, the last few viewed, and the page's own item. */
+  private excluded(state: UserState | undefined, contextItem: string | undefined): Set<string> {
+    const out = new Set<string>();
+    if (contextItem) out.add(contextItem);
+    if (!state) return out;
+    for (const h of state.bought) {
+      const id = this.d.catalog.idOfHash(h);
+      if (id) out.add(id);
+    }
+    for (const r of state.recent.slice(-this.d.settings.justViewed)) {
+      const id = this.d.catalog.idOfHash(r.item);
+      if (id) out.add(id);
+    }
+    return out;
+  }
+
+  private async personalized(
+    v: ServingVersion,
+    state: UserState,
+    k: number,
+    filters: Filters | undefined,
+    exclude: Set<string>,
+  ): Promise<RankedResult[]> {
+    const s = this.d.settings;
+    const user = state.vector!.values;
+    const recent: number[] = [];
+    for (const r of state.recent) {
+      const l = v.labelOfHash(r.item);
+      if (l !== undefined && l < v.numItems) recent.push(l);
+    }
+    const labels = await this.timed('ann', () => {
+      const set = new Set(v.ann.search(user, s.annCandidates).labels);
+      for (const l of v.transitionCandidates(recent, s.transitionCandidates)) set.add(l);
+      return [...set];
+    });
+    const scores = await this.timed('model', () => this.scorer.submit({ version: v, user, recent, labels }));
+    return this.timed('rules', () => {
+      const candidates: Candidate[] = labels.map((l, i) => ({
+        itemId: v.itemId(l),
+        score: scores[i],
+        reason: '',
+      }));
+      const ranked = finalize(candidates, k, this.ruleContext(filters, exclude));
+      // reasons: the viewed item each recommendation is closest to
+      const anchors = state.recent
+        .filter((r) => r.kind >= Interaction.View)
+        .slice(-3)
+        .map((r) => v.labelOfHash(r.item))
+        .filter((l): l is number => l !== undefined);
+      for (const r of ranked) {
+        if (r.reason) continue;
+        const label = v.label(r.itemId)!;
+        let best: number | undefined;
+        let bestScore = -Infinity;
+        for (const a of anchors) {
+          const sc = dot(v.embedding(a), v.embedding(label));
+          if (sc > bestScore) {
+            bestScore = sc;
+            best = a;
+          }
+        }
+        const anchor = best !== undefined ? this.d.catalog.get(v.itemId(best)) : undefined;
+        r.reason = anchor
+          ? similarReason(anchor.title || anchor.itemId)
+          : popularReason(this.d.catalog.get(r.itemId));
+      }
+      return ranked;
+    });
+  }
+
+  private ruleContext(filters: Filters | undefined, exclude: Set<string>) {
+    return {
+      filters,
+      exclude,
+      maxCategoryShare: this.d.settings.maxCategoryShare,
+      newArrivalSince: Date.now() - this.d.settings.newArrivalDays * 86400_000,
+      facts: (id: string) => this.d.catalog.get(id),
+    };
+  }
+
+  /** Trending, then 24 h popular, then newest catalog items; the context item's category first. */
+  private popular(
+    k: number,
+    filters: Filters | undefined,
+    exclude: Set<string>,
+    contextItem?: string,
+  ): RankedResult[] {
+    if (k <= 0) return [];
+    const { trending, popular24h } = this.d.popularity;
+    const contextCategory = contextItem ? this.d.catalog.get(contextItem)?.category : undefined;
+    const candidates: Candidate[] = [];
+    const add = (list: { itemId: string; score: number }[], base: number) => {
+      const norm = normalize(list.map((x) => x.score));
+      list.forEach((x, i) => {
+        const item = this.d.catalog.get(x.itemId);
+        const boost = contextCategory && item?.category === contextCategory ? 1 : 0;
+        candidates.push({ itemId: x.itemId, score: base + norm[i] + boost, reason: popularReason(item) });
+      });
+    };
+    add(trending, 4);
+    add(popular24h, 2);
+    const fallback = this.catalogFallback();
+    add(
+      fallback.map((i) => ({ itemId: i.itemId, score: i.createdAt })),
+      0,
+    );
+    return finalize(candidates, k, this.ruleContext(filters, exclude)).map((r) => ({
+      ...r,
+      reason: r.reason === 'new arrival' ? r.reason : popularReason(this.d.catalog.get(r.itemId)),
+    }));
+  }
+
+  /** In-stock catalog items, newest first (recomputed at most every 5 s). */
+  private catalogFallback(): ItemFacts[] {
+    if (Date.now() - this.fallbackList.at > 5000) {
+      const items = [...this.d.catalog.all()].filter((i) => i.inStock);
+      items.sort((a, b) => b.createdAt - a.createdAt);
+      this.fallbackList = { at: Date.now(), items: items.slice(0, 1000) };
+    }
+    return this.fallbackList.items;
+  }
+
+  async similarItems(req: SimilarItemsRequest, deadline?: number): Promise<RankedItems> {
+    validateSimilar(req, this.d.limits, this.isKnownCategory);
+    const requestId = randomUUID();
+    const v = this.d.registry.current;
+    const item = this.d.catalog.get(req.itemId);
+    let label = v?.label(req.itemId);
+    if (v && label === undefined && item) {
+      v.addContentItem(item);
+      label = v.label(req.itemId);
+    }
+    if (!v || label === undefined) {
+      // unknown item: not an error; items popular in its category when the catalog knows it
+      this.d.metrics.fallback.inc({ method: 'SimilarItems', reason: v ? 'unknown_item' : 'no_model' });
+      const items = item
+        ? this.popular(
+            req.k,
+            {
+              ...emptyFilters(),
+              ...req.filters,
+              categories: req.filters?.categories.length ? req.filters.categories : [item.category],
+            },
+            new Set([req.itemId]),
+          )
+        : [];
+      return this.respond(requestId, '', v?.version ?? '', items, true, Surface.SURFACE_SIMILAR_ITEMS);
+    }
+    const emb = v.embedding(label);
+    const recent = label < v.numItems ? [label] : [];
+    const labels = await this.timed('ann', () => {
+      const set = new Set(v.ann.search(emb, this.d.settings.annCandidates + 1).labels);
+      for (const l of v.transitionCandidates(recent, this.d.settings.transitionCandidates)) set.add(l);
+      set.delete(label);
+      return [...set];
+    });
+    this.check(deadline);
+    const scores = await this.timed('model', () =>
+      this.scorer.submit({ version: v, user: emb, recent, labels }),
+    );
+    const reason = similarReason(item?.title || req.itemId);
+    const items = await this.timed('rules', () =>
+      finalize(
+        labels.map((l, i) => ({ itemId: v.itemId(l), score: scores[i], reason })),
+        req.k,
+        this.ruleContext(req.filters, new Set([req.itemId])),
+      ),
+    );
+    return this.respond(requestId, '', v.version, items, false, Surface.SURFACE_SIMILAR_ITEMS);
+  }
+
+  async search(req: SearchRequest, deadline?: number): Promise<RankedItems> {
+    validateSearch(req, this.d.limits, this.isKnownCategory);
+    const requestId = randomUUID();
+    const hits = await this.timed('search', () =>
+      this.d.search.search(req.query, this.d.settings.searchCandidates),
+    );
+    let v: ServingVersion | undefined;
+    let user: Float32Array | undefined;
+    if (req.userId) {
+      const read = await this.timed('redis', () => this.d.users.read(req.userId));
+      if (read.degraded) this.d.metrics.fallback.inc({ method: 'Search', reason: read.reason });
+      const vec = read.state?.vector;
+      v = vec ? this.d.registry.byTag(vec.modelTag) : undefined;
+      user = v ? vec!.values : undefined;
+    }
+    this.check(deadline);
+    const lexical = normalize(hits.map((h) => h.score));
+    let scores = lexical;
+    if (v && user && hits.length > 1) {
+      const personal = hits.map((h) => {
+        const l = v!.label(h.itemId);
+        return l === undefined ? Number.NaN : dot(user!, v!.embedding(l));
+      });
+      const known = personal.filter((x) => !Number.isNaN(x));
+      const lo = known.length ? Math.min(...known) : 0;
+      const p = normalize(personal.map((x) => (Number.isNaN(x) ? lo : x)));
+      const b = this.d.settings.searchBlend;
+      scores = lexical.map((x, i) => (1 - b) * x + b * p[i]);
+    }
+    const reason = matchReason(req.query);
+    const items = await this.timed('rules', () =>
+      finalize(
+        hits.map((h, i) => ({ itemId: h.itemId, score: scores[i], reason })),
+        req.k,
+        { ...this.ruleContext(req.filters, new Set()), maxCategoryShare: 1, dropOutOfStock: false },
+      ).map((r) => ({ ...r, reason })),
+    );
+    const personalized = v !== undefined && user !== undefined;
+    return this.respond(
+      requestId,
+      req.userId,
+      personalized ? v!.version : (this.d.registry.current?.version ?? ''),
+      items,
+      !personalized && !!req.userId,
+      Surface.SURFACE_SEARCH,
+    );
+  }
+
+  private respond(
+    requestId: string,
+    userId: string,
+    modelVersion: string,
+    items: RankedResult[],
+    fallback: boolean,
+    surface: Surface,
+  ): RankedItems {
+    const experimentArm = this.d.settings.experimentArm;
+    this.d.impressions.publish({
+      requestId,
+      userId,
+      items: items.map((it, position) => ({
+        itemId: it.itemId,
+        position,
+        score: it.score,
+        reason: it.reason,
+      })),
+      modelVersion,
+      experimentArm,
+      surface,
+      timestamp: new Date(),
+    });
+    return { requestId, modelVersion, experimentArm, items, fallback };
+  }
+}
+
+const emptyFilters = (): Filters => ({
+  categories: [],
+  minPrice: 0,
+  maxPrice: 0,
+  inStockOnly: false,
+  excludeItemIds: [],
+});
