@@ -1,0 +1,5 @@
+import { runService } from '@reco/platform';
+import { loadFeedbackConfig } from './config';
+import { FeedbackModule } from './app.module';
+
+runService('feedback', loadFeedbackConfig, (config) => FeedbackModule.forConfig(config));
