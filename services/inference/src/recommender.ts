@@ -83,13 +83,21 @@ export class Recommender {
   private readonly isKnownCategory = (c: string) =>
     this.d.catalog.size === 0 || this.d.catalog.isKnownCategory(c);
 
-  private async timed<T>(stage: string, f: () => Promise<T> | T): Promise<T> {
+  /** Runs a stage and records its time; synchronous stages are timed without yielding. */
+  private timed<T>(stage: string, f: () => Promise<T> | T): Promise<T> {
     const t = process.hrtime.bigint();
-    try {
-      return await f();
-    } finally {
+    const record = () =>
       this.d.metrics.stageSeconds.observe({ stage }, Number(process.hrtime.bigint() - t) / 1e9);
+    let out: Promise<T> | T;
+    try {
+      out = f();
+    } catch (err) {
+      record();
+      return Promise.reject(err);
     }
+    if (out instanceof Promise) return out.finally(record);
+    record();
+    return Promise.resolve(out);
   }
 
   private check(deadline: number | undefined): void {
