@@ -275,7 +275,7 @@ let source;
 function connect() {
   if (source) source.close();
   const minutes = document.getElementById('window').value;
-  source = new EventSource(`api/stream?window=${encodeURIComponent(minutes)}`);
+  source = new EventSource(minutes ? `api/stream?window=${encodeURIComponent(minutes)}` : 'api/stream');
   source.onmessage = (msg) => {
     try {
       render(JSON.parse(msg.data));

@@ -295,7 +295,7 @@ export class FeedbackConsumer {
   }
 
   private async persist(partition: number, attributor: Attributor, effects: Effect[]): Promise<void> {
-    if (!this.assigned.has(partition) && this.assigned.size > 0) return; // no longer ours
+    if (!this.assigned.has(partition)) return; // no longer ours: the new owner reloads from Redis
     const outcomes = effects
       .map(outcomeOf)
       .filter((o): o is Outcome => o !== null)

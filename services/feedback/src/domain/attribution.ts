@@ -121,7 +121,7 @@ export const DEFAULT_ATTRIBUTION: AttributionOptions = {
   maxImpressionsPerUser: 200,
 };
 
-/** Windows close up to this much event time late, so that a close pass is not run per batch. */
+/** Windows close (and ids are forgotten) up to this much event time late: the visit schedule's resolution. */
 export const CLOSE_GRANULARITY_MS = 1000;
 
 const emptyUser = (): UserState => ({ impressions: [], pending: [], seen: {} });
@@ -132,8 +132,12 @@ export class Attributor {
   private readonly dirty = new Set<string>();
   private marks: Marks = { maxImpressionTime: -Infinity, maxEventTime: -Infinity };
   private lastImpressionArrival = -Infinity;
-  /** Lower bound of (time + window) over held impressions: no close pass needed before it. */
-  private earliestClose = Infinity;
+  /**
+   * When users need a visit (a window closes, a remembered id expires), by CLOSE_GRANULARITY_MS
+   * slot: a close pass visits only the users due, not every user.
+   */
+  private readonly visits = new Map<number, Set<string>>();
+  private nextVisit = Infinity;
 
   constructor(
     readonly options: AttributionOptions,
@@ -146,8 +150,8 @@ export class Attributor {
       for (const [userId, state] of restored.users) {
         this.users.set(userId, state);
         if (state.pending.length) this.pendingUsers.add(userId);
-        for (const imp of state.impressions)
-          this.earliestClose = Math.min(this.earliestClose, imp.time + options.windowMs);
+        for (const imp of state.impressions) this.schedule(userId, imp.time + options.windowMs);
+        for (const time of Object.values(state.seen)) this.schedule(userId, this.forgetAt(time));
       }
     }
   }
@@ -211,7 +215,8 @@ export class Attributor {
     let at = state.impressions.length;
     while (at > 0 && state.impressions[at - 1].time > imp.time) at--;
     state.impressions.splice(at, 0, open);
-    this.earliestClose = Math.min(this.earliestClose, imp.time + this.options.windowMs);
+    this.schedule(imp.userId, imp.time + this.options.windowMs);
+    this.schedule(imp.userId, this.forgetAt(imp.time));
     while (state.impressions.length > this.options.maxImpressionsPerUser) {
       effects.push({ type: 'evicted', userId: imp.userId, impression: state.impressions.shift()! });
     }
@@ -228,6 +233,7 @@ export class Attributor {
     this.users.set(ev.userId, state);
     this.dirty.add(ev.userId);
     state.seen[key] = ev.time;
+    this.schedule(ev.userId, this.forgetAt(ev.time));
     let at = state.pending.length;
     while (at > 0 && state.pending[at - 1].time > ev.time) at--;
     state.pending.splice(at, 0, ev);
@@ -247,7 +253,7 @@ export class Attributor {
   advance(now: number, impressionsCaughtUp = true): Effect[] {
     const effects: Effect[] = [];
     const wmI = this.impressionWatermark(now, impressionsCaughtUp);
-    for (const userId of [...this.pendingUsers]) {
+    for (const userId of this.pendingUsers) {
       const state = this.users.get(userId)!;
       let done = 0;
       while (done < state.pending.length && state.pending[done].time <= wmI) {
@@ -263,7 +269,7 @@ export class Attributor {
     // A window closes once no event inside it can still come on time (event watermark) and
     // every event inside it that came has been attributed (impression watermark).
     const closeMark = Math.min(this.eventWatermark(), wmI);
-    if (closeMark > this.earliestClose) effects.push(...this.closeWindows(closeMark));
+    if (closeMark >= this.nextVisit) effects.push(...this.closeWindows(closeMark));
     return effects;
   }
 
@@ -291,11 +297,38 @@ export class Attributor {
     return { type: 'unattributed', event: ev };
   }
 
+  /** When a remembered id of this event time may be forgotten. */
+  private forgetAt(time: number): number {
+    return time + this.options.windowMs + this.options.dedupMs;
+  }
+
+  private schedule(userId: string, time: number): void {
+    const slot = Math.floor(time / CLOSE_GRANULARITY_MS);
+    let users = this.visits.get(slot);
+    if (!users) this.visits.set(slot, (users = new Set()));
+    users.add(userId);
+    // A slot is visited once the mark has passed all of it.
+    this.nextVisit = Math.min(this.nextVisit, (slot + 1) * CLOSE_GRANULARITY_MS);
+  }
+
   private closeWindows(closeMark: number): Effect[] {
     const effects: Effect[] = [];
-    const { windowMs, dedupMs } = this.options;
-    let earliest = Infinity;
-    for (const [userId, state] of this.users) {
+    const { windowMs } = this.options;
+    const due = new Set<string>();
+    let next = Infinity;
+    for (const [slot, users] of this.visits) {
+      const end = (slot + 1) * CLOSE_GRANULARITY_MS;
+      if (end > closeMark) {
+        next = Math.min(next, end);
+        continue;
+      }
+      for (const u of users) due.add(u);
+      this.visits.delete(slot);
+    }
+    this.nextVisit = next;
+    for (const userId of due) {
+      const state = this.users.get(userId);
+      if (!state) continue;
       let closed = 0;
       while (closed < state.impressions.length && state.impressions[closed].time + windowMs < closeMark) {
         const imp = state.impressions[closed];
@@ -307,9 +340,8 @@ export class Attributor {
         state.impressions.splice(0, closed);
         this.dirty.add(userId);
       }
-      for (const imp of state.impressions) earliest = Math.min(earliest, imp.time + windowMs);
       for (const [id, time] of Object.entries(state.seen)) {
-        if (time + windowMs + dedupMs < closeMark) {
+        if (this.forgetAt(time) < closeMark) {
           delete state.seen[id];
           this.dirty.add(userId);
         }
@@ -319,8 +351,6 @@ export class Attributor {
         this.dirty.add(userId);
       }
     }
-    // At most one pass per CLOSE_GRANULARITY_MS of event time: a pass visits every user.
-    this.earliestClose = Math.max(earliest, closeMark + CLOSE_GRANULARITY_MS);
     return effects;
   }
 

@@ -5,9 +5,9 @@
 // source: reco/v1/outcome.proto
 
 /* eslint-disable */
-import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Timestamp } from "@reco/contracts/dist/gen/google/protobuf/timestamp";
-import { Surface, surfaceFromJSON, surfaceToJSON } from "@reco/contracts";
+import { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+import { Timestamp } from '@reco/contracts/dist/gen/google/protobuf/timestamp';
+import { Surface, surfaceFromJSON, surfaceToJSON } from '@reco/contracts';
 
 export enum OutcomeType {
   OUTCOME_TYPE_UNSPECIFIED = 0,
@@ -22,22 +22,22 @@ export enum OutcomeType {
 export function outcomeTypeFromJSON(object: any): OutcomeType {
   switch (object) {
     case 0:
-    case "OUTCOME_TYPE_UNSPECIFIED":
+    case 'OUTCOME_TYPE_UNSPECIFIED':
       return OutcomeType.OUTCOME_TYPE_UNSPECIFIED;
     case 1:
-    case "OUTCOME_TYPE_CLICK":
+    case 'OUTCOME_TYPE_CLICK':
       return OutcomeType.OUTCOME_TYPE_CLICK;
     case 2:
-    case "OUTCOME_TYPE_ADD_TO_CART":
+    case 'OUTCOME_TYPE_ADD_TO_CART':
       return OutcomeType.OUTCOME_TYPE_ADD_TO_CART;
     case 3:
-    case "OUTCOME_TYPE_PURCHASE":
+    case 'OUTCOME_TYPE_PURCHASE':
       return OutcomeType.OUTCOME_TYPE_PURCHASE;
     case 4:
-    case "OUTCOME_TYPE_SKIP":
+    case 'OUTCOME_TYPE_SKIP':
       return OutcomeType.OUTCOME_TYPE_SKIP;
     case -1:
-    case "UNRECOGNIZED":
+    case 'UNRECOGNIZED':
     default:
       return OutcomeType.UNRECOGNIZED;
   }
@@ -46,18 +46,18 @@ export function outcomeTypeFromJSON(object: any): OutcomeType {
 export function outcomeTypeToJSON(object: OutcomeType): string {
   switch (object) {
     case OutcomeType.OUTCOME_TYPE_UNSPECIFIED:
-      return "OUTCOME_TYPE_UNSPECIFIED";
+      return 'OUTCOME_TYPE_UNSPECIFIED';
     case OutcomeType.OUTCOME_TYPE_CLICK:
-      return "OUTCOME_TYPE_CLICK";
+      return 'OUTCOME_TYPE_CLICK';
     case OutcomeType.OUTCOME_TYPE_ADD_TO_CART:
-      return "OUTCOME_TYPE_ADD_TO_CART";
+      return 'OUTCOME_TYPE_ADD_TO_CART';
     case OutcomeType.OUTCOME_TYPE_PURCHASE:
-      return "OUTCOME_TYPE_PURCHASE";
+      return 'OUTCOME_TYPE_PURCHASE';
     case OutcomeType.OUTCOME_TYPE_SKIP:
-      return "OUTCOME_TYPE_SKIP";
+      return 'OUTCOME_TYPE_SKIP';
     case OutcomeType.UNRECOGNIZED:
     default:
-      return "UNRECOGNIZED";
+      return 'UNRECOGNIZED';
   }
 }
 
@@ -78,13 +78,9 @@ export interface Outcome {
   modelVersion: string;
   experimentArm: string;
   surface: Surface;
-  impressionTime:
-    | Date
-    | undefined;
+  impressionTime: Date | undefined;
   /** Event time of the click, add-to-cart or purchase; unset for skips. */
-  eventTime:
-    | Date
-    | undefined;
+  eventTime: Date | undefined;
   /** The clean event's id; empty for skips. */
   eventId: string;
   /** Purchases: price * quantity; 0 otherwise. */
@@ -93,34 +89,34 @@ export interface Outcome {
 
 function createBaseOutcome(): Outcome {
   return {
-    outcomeId: "",
-    requestId: "",
-    userId: "",
-    itemId: "",
+    outcomeId: '',
+    requestId: '',
+    userId: '',
+    itemId: '',
     position: 0,
     type: 0,
-    modelVersion: "",
-    experimentArm: "",
+    modelVersion: '',
+    experimentArm: '',
     surface: 0,
     impressionTime: undefined,
     eventTime: undefined,
-    eventId: "",
+    eventId: '',
     revenue: 0,
   };
 }
 
 export const Outcome: MessageFns<Outcome> = {
   encode(message: Outcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.outcomeId !== "") {
+    if (message.outcomeId !== '') {
       writer.uint32(10).string(message.outcomeId);
     }
-    if (message.requestId !== "") {
+    if (message.requestId !== '') {
       writer.uint32(18).string(message.requestId);
     }
-    if (message.userId !== "") {
+    if (message.userId !== '') {
       writer.uint32(26).string(message.userId);
     }
-    if (message.itemId !== "") {
+    if (message.itemId !== '') {
       writer.uint32(34).string(message.itemId);
     }
     if (message.position !== 0) {
@@ -129,10 +125,10 @@ export const Outcome: MessageFns<Outcome> = {
     if (message.type !== 0) {
       writer.uint32(48).int32(message.type);
     }
-    if (message.modelVersion !== "") {
+    if (message.modelVersion !== '') {
       writer.uint32(58).string(message.modelVersion);
     }
-    if (message.experimentArm !== "") {
+    if (message.experimentArm !== '') {
       writer.uint32(66).string(message.experimentArm);
     }
     if (message.surface !== 0) {
@@ -144,7 +140,7 @@ export const Outcome: MessageFns<Outcome> = {
     if (message.eventTime !== undefined) {
       Timestamp.encode(toTimestamp(message.eventTime), writer.uint32(90).fork()).join();
     }
-    if (message.eventId !== "") {
+    if (message.eventId !== '') {
       writer.uint32(98).string(message.eventId);
     }
     if (message.revenue !== 0) {
@@ -157,7 +153,7 @@ export const Outcome: MessageFns<Outcome> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      throw new globalThis.Error('protobuf decode recursion limit exceeded');
     }
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
@@ -287,67 +283,67 @@ export const Outcome: MessageFns<Outcome> = {
       outcomeId: isSet(object.outcomeId)
         ? globalThis.String(object.outcomeId)
         : isSet(object.outcome_id)
-        ? globalThis.String(object.outcome_id)
-        : "",
+          ? globalThis.String(object.outcome_id)
+          : '',
       requestId: isSet(object.requestId)
         ? globalThis.String(object.requestId)
         : isSet(object.request_id)
-        ? globalThis.String(object.request_id)
-        : "",
+          ? globalThis.String(object.request_id)
+          : '',
       userId: isSet(object.userId)
         ? globalThis.String(object.userId)
         : isSet(object.user_id)
-        ? globalThis.String(object.user_id)
-        : "",
+          ? globalThis.String(object.user_id)
+          : '',
       itemId: isSet(object.itemId)
         ? globalThis.String(object.itemId)
         : isSet(object.item_id)
-        ? globalThis.String(object.item_id)
-        : "",
+          ? globalThis.String(object.item_id)
+          : '',
       position: isSet(object.position) ? globalThis.Number(object.position) : 0,
       type: isSet(object.type) ? outcomeTypeFromJSON(object.type) : 0,
       modelVersion: isSet(object.modelVersion)
         ? globalThis.String(object.modelVersion)
         : isSet(object.model_version)
-        ? globalThis.String(object.model_version)
-        : "",
+          ? globalThis.String(object.model_version)
+          : '',
       experimentArm: isSet(object.experimentArm)
         ? globalThis.String(object.experimentArm)
         : isSet(object.experiment_arm)
-        ? globalThis.String(object.experiment_arm)
-        : "",
+          ? globalThis.String(object.experiment_arm)
+          : '',
       surface: isSet(object.surface) ? surfaceFromJSON(object.surface) : 0,
       impressionTime: isSet(object.impressionTime)
         ? fromJsonTimestamp(object.impressionTime)
         : isSet(object.impression_time)
-        ? fromJsonTimestamp(object.impression_time)
-        : undefined,
+          ? fromJsonTimestamp(object.impression_time)
+          : undefined,
       eventTime: isSet(object.eventTime)
         ? fromJsonTimestamp(object.eventTime)
         : isSet(object.event_time)
-        ? fromJsonTimestamp(object.event_time)
-        : undefined,
+          ? fromJsonTimestamp(object.event_time)
+          : undefined,
       eventId: isSet(object.eventId)
         ? globalThis.String(object.eventId)
         : isSet(object.event_id)
-        ? globalThis.String(object.event_id)
-        : "",
+          ? globalThis.String(object.event_id)
+          : '',
       revenue: isSet(object.revenue) ? globalThis.Number(object.revenue) : 0,
     };
   },
 
   toJSON(message: Outcome): unknown {
     const obj: any = {};
-    if (message.outcomeId !== "") {
+    if (message.outcomeId !== '') {
       obj.outcomeId = message.outcomeId;
     }
-    if (message.requestId !== "") {
+    if (message.requestId !== '') {
       obj.requestId = message.requestId;
     }
-    if (message.userId !== "") {
+    if (message.userId !== '') {
       obj.userId = message.userId;
     }
-    if (message.itemId !== "") {
+    if (message.itemId !== '') {
       obj.itemId = message.itemId;
     }
     if (message.position !== 0) {
@@ -356,10 +352,10 @@ export const Outcome: MessageFns<Outcome> = {
     if (message.type !== 0) {
       obj.type = outcomeTypeToJSON(message.type);
     }
-    if (message.modelVersion !== "") {
+    if (message.modelVersion !== '') {
       obj.modelVersion = message.modelVersion;
     }
-    if (message.experimentArm !== "") {
+    if (message.experimentArm !== '') {
       obj.experimentArm = message.experimentArm;
     }
     if (message.surface !== 0) {
@@ -371,7 +367,7 @@ export const Outcome: MessageFns<Outcome> = {
     if (message.eventTime !== undefined) {
       obj.eventTime = message.eventTime.toISOString();
     }
-    if (message.eventId !== "") {
+    if (message.eventId !== '') {
       obj.eventId = message.eventId;
     }
     if (message.revenue !== 0) {
@@ -382,7 +378,7 @@ export const Outcome: MessageFns<Outcome> = {
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+  return typeof value === 'number' && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 function toTimestamp(date: Date): Timestamp {
@@ -400,7 +396,7 @@ function fromTimestamp(t: Timestamp): Date {
 function fromJsonTimestamp(o: any): Date {
   if (o instanceof globalThis.Date) {
     return o;
-  } else if (typeof o === "string") {
+  } else if (typeof o === 'string') {
     return new globalThis.Date(o);
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
