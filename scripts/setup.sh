@@ -19,6 +19,12 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   npm install --global --no-fund --no-audit "pnpm@$PNPM_VERSION" >&2
 fi
 
+# Native addons (hnswlib-node, tfjs-node) compile against the Node headers already on the
+# machine; node-gyp must not try to download them.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then
+  export npm_config_nodedir=/usr
+fi
+
 log "installing workspace dependencies (frozen lockfile)"
 pnpm install --frozen-lockfile >&2
 

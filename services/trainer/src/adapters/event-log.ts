@@ -1,0 +1,119 @@
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { CatalogItem, ClickstreamEvent } from '@reco/contracts';
+import type { ItemContent } from '@reco/model';
+import type { Interaction } from '../domain/histories';
+
+/** Where a replay stopped: the high watermark of each partition when it started. */
+export type Watermark = Record<string, Record<number, string>>;
+
+/**
+ * Reads a topic from the beginning up to the high watermarks it has when the replay starts
+ * (the log of record at that moment), with isolation read_committed. A partition is done at
+ * its watermark, allowing for the transaction marker that may sit at the very end; a replay
+ * also ends after `idleMs` without messages (only control records left).
+ */
+export async function replayTopic(
+  kafka: Kafka,
+  topic: string,
+  onMessage: (message: KafkaMessage, partition: number) => void,
+  options: { idleMs?: number; timeoutMs?: number } = {},
+): Promise<Record<number, string>> {
+  const { idleMs = 3000, timeoutMs = 30 * 60_000 } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const watermark: Record<number, string> = {};
+  const pending = new Set<number>();
+  for (const p of offsets) {
+    watermark[p.partition] = p.high;
+    if (BigInt(p.high) > BigInt(p.low)) pending.add(p.partition);
+  }
+  if (pending.size === 0) return watermark;
+
+  const consumer = kafka.consumer({
+    groupId: `reco-trainer-replay-${topic}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    readUncommitted: false,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
+  let lastMessage = Date.now();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      const high = BigInt(watermark[batch.partition] ?? '0');
+      for (const m of batch.messages) {
+        if (BigInt(m.offset) >= high) break;
+        onMessage(m, batch.partition);
+      }
+      lastMessage = Date.now();
+      if (batch.messages.length && BigInt(batch.lastOffset()) + 2n >= high) pending.delete(batch.partition);
+    },
+  });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (pending.size > 0 && Date.now() < deadline && Date.now() - lastMessage < idleMs) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return watermark;
+}
+
+/** Clean events as interactions, in log order. */
+export async function replayInteractions(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ interactions: Interaction[]; watermark: Record<number, string> }> {
+  const interactions: Interaction[] = [];
+  const watermark = await replayTopic(kafka, topic, (m) => {
+    if (!m.value) return;
+    const e = ClickstreamEvent.decode(m.value);
+    interactions.push({
+      userId: e.userId,
+      itemId: e.itemId,
+      type: e.type,
+      time: e.timestamp?.getTime() ?? 0,
+    });
+  });
+  return { interactions, watermark };
+}
+
+/** The latest version of every catalog item, as content features for the model. */
+export async function replayCatalog(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ content: Map<string, ItemContent>; watermark: Record<number, string> }> {
+  const content = new Map<string, ItemContent>();
+  const watermark = await replayTopic(kafka, topic, (m) => {
+    const id = m.key?.toString();
+    if (!id) return;
+    if (!m.value || m.value.length === 0) {
+      content.delete(id); // tombstone: the item left the catalog
+      return;
+    }
+    const item = CatalogItem.decode(m.value);
+    content.set(item.itemId, {
+      category: item.categoryPath,
+      brand: item.brand || undefined,
+      price: item.price || undefined,
+      title: item.title,
+    });
+  });
+  return { content, watermark };
+}
+
+/** "topic:partition=offset,..." — the data a version was trained on. */
+export function formatWatermark(w: Watermark): string {
+  return Object.entries(w)
+    .map(
+      ([topic, parts]) =>
+        `${topic}:` +
+        Object.entries(parts)
+          .map(([p, o]) => `${p}=${o}`)
+          .join(','),
+    )
+    .join(';');
+}

@@ -1,0 +1,84 @@
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Module,
+  Post,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import {
+  HEALTH_CHECKS,
+  HealthChecks,
+  METRICS_REGISTRY,
+  OpsController,
+  createKafka,
+  createLogger,
+  createMetricsRegistry,
+  type Registry,
+} from '@reco/platform';
+import type { TrainerConfig } from './config';
+import { DirectoryModelStore } from './adapters/model-store';
+import { createTrainerMetrics } from './adapters/trainer-metrics';
+import { TrainingScheduler } from './scheduler';
+
+@Controller()
+class TrainingController {
+  constructor(@Inject(TrainingScheduler) private readonly scheduler: TrainingScheduler) {}
+
+  /** Starts a run now (unless one is running); 202 either way, with what happened. */
+  @Post('train')
+  @HttpCode(202)
+  train() {
+    const { started } = this.scheduler.trigger('on demand');
+    return { started, running: true };
+  }
+
+  @Get('runs')
+  runs() {
+    return { running: this.scheduler.running, runs: this.scheduler.history };
+  }
+}
+
+class TrainerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(TrainingScheduler) private readonly scheduler: TrainingScheduler,
+    @Inject(HEALTH_CHECKS) private readonly health: HealthChecks,
+  ) {}
+  async onApplicationBootstrap() {
+    this.health.register('scheduler', () => true);
+    await this.scheduler.start();
+  }
+  async onApplicationShutdown() {
+    await this.scheduler.stop();
+  }
+}
+
+@Module({})
+export class TrainerModule {
+  static forConfig(config: TrainerConfig) {
+    const logger = createLogger('trainer', config.LOG_LEVEL);
+    const registry = createMetricsRegistry('trainer');
+    return {
+      module: TrainerModule,
+      controllers: [OpsController, TrainingController],
+      providers: [
+        { provide: METRICS_REGISTRY, useValue: registry },
+        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        {
+          provide: TrainingScheduler,
+          useFactory: () =>
+            new TrainingScheduler(
+              createKafka('reco-trainer', config.KAFKA_BROKERS, logger),
+              new DirectoryModelStore(config.MODEL_STORE_DIR),
+              config,
+              createTrainerMetrics(registry as Registry),
+              logger,
+            ),
+        },
+        TrainerLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import type { UserHistory } from './histories';
+
+/** A user's known items (oldest first) and the item they went to next. */
+export interface HoldoutCase {
+  history: string[];
+  target: string;
+}
+
+export interface TrainingSplit {
+  /** Item ids the model will know: every item in the training data, then catalog-only items. */
+  itemIds: string[];
+  /** Training sequences as item indices (validation targets removed). */
+  sequences: Int32Array[];
+  /** Early stopping and blend selection: each eligible user's last training item. */
+  validation: { user: number; history: Int32Array; target: number }[];
+  /** What the quality gate compares versions on: the first item after the cutoff. */
+  holdout: HoldoutCase[];
+  cutoffTime: number;
+}
+
+/** The event time below which `1 - holdoutFraction` of all interactions fall. */
+export function timeCutoff(histories: Iterable<UserHistory>, holdoutFraction: number): number {
+  const times: number[] = [];
+  for (const h of histories) times.push(...h.times);
+  if (times.length === 0) return 0;
+  times.sort((a, b) => a - b);
+  const i = Math.min(times.length - 1, Math.floor(times.length * (1 - holdoutFraction)));
+  return times[i]!;
+}
+
+/**
+ * Time-based split. Everything before the cutoff trains; for each user active on both sides,
+ * the first item after the cutoff is a holdout case (the gate asks: did the model see it
+ * coming?). Inside the training part, each user with at least 3 items gives their last one to
+ * validation, as in the offline protocol. `catalogItems` are items known from the catalog
+ * (possibly never interacted with) so that they get content embeddings.
+ */
+export function splitByTime(
+  histories: ReadonlyMap<string, UserHistory>,
+  holdoutFraction: number,
+  catalogItems: Iterable<string> = [],
+): TrainingSplit {
+  const cutoffTime = timeCutoff(histories.values(), holdoutFraction);
+  const index = new Map<string, number>();
+  const itemIds: string[] = [];
+  const idOf = (item: string) => {
+    let i = index.get(item);
+    if (i === undefined) {
+      i = itemIds.length;
+      index.set(item, i);
+      itemIds.push(item);
+    }
+    return i;
+  };
+  const sequences: Int32Array[] = [];
+  const validation: TrainingSplit['validation'] = [];
+  const holdout: HoldoutCase[] = [];
+  for (const h of histories.values()) {
+    let n = 0;
+    while (n < h.items.length && h.times[n]! < cutoffTime) n++;
+    const before = h.items.slice(0, n);
+    if (before.length === 0) continue;
+    if (n < h.items.length) holdout.push({ history: before, target: h.items[n]! });
+    const indices = Int32Array.from(before.map(idOf));
+    const user = sequences.length;
+    if (indices.length >= 3) {
+      sequences.push(indices.slice(0, -1));
+      validation.push({ user, history: indices.slice(0, -1), target: indices[indices.length - 1]! });
+    } else {
+      sequences.push(indices);
+    }
+  }
+  for (const item of catalogItems) idOf(item);
+  return { itemIds, sequences, validation, holdout, cutoffTime };
+}

@@ -1,0 +1,5 @@
+import { runService } from '@reco/platform';
+import { loadTrainerConfig } from './config';
+import { TrainerModule } from './app.module';
+
+runService('trainer', loadTrainerConfig, (config) => TrainerModule.forConfig(config));
