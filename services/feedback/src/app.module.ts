@@ -75,6 +75,7 @@ export class FeedbackModule {
       config.FEEDBACK_SCRAPE_TARGETS,
       config.FEEDBACK_SCRAPE_INTERVAL_SECONDS * 1000,
       config.FEEDBACK_LATENCY_HISTOGRAM,
+      config.FEEDBACK_THROUGHPUT_COUNTERS,
       logger,
       { service: 'feedback', metrics: () => registry.metrics() },
     );

@@ -109,6 +109,9 @@ export const feedbackSettings = z.object({
   FEEDBACK_LATENCY_HISTOGRAM: regex()
     .default(/_request_(duration_)?seconds$/)
     .describe('regular expression naming the request-latency histogram among the scraped metrics'),
+  FEEDBACK_THROUGHPUT_COUNTERS: regex()
+    .default(/_(messages_in|events_in|events|requests)_total$/)
+    .describe('regular expression naming the counters summed into throughput per service'),
   FEEDBACK_DASHBOARD_REFRESH_SECONDS: z.coerce
     .number()
     .min(0.2)

@@ -8,7 +8,7 @@ export interface ServiceOps {
   error?: string;
   /** [time ms, summed consumer lag][] (gauges named *_consumer_lag), newest last. */
   lag: [number, number][];
-  /** [time ms, messages per second][] from counters named *_messages_in_total or *_events_in_total. */
+  /** [time ms, per second][] of the counters matching the throughput pattern, summed. */
   throughput: [number, number][];
   /** The request-latency histogram, if the service has one: cumulative [upper bound s, count][]. */
   latency: { name: string; buckets: [number, number][] } | null;
@@ -16,7 +16,6 @@ export interface ServiceOps {
 
 const HISTORY = 180;
 const LAG = /_consumer_lag$/;
-const THROUGHPUT = /_(messages|events)_in_total$/;
 
 /**
  * Reads other services' /metrics (FEEDBACK_SCRAPE_TARGETS) on a timer, server-side so the
@@ -31,6 +30,7 @@ export class OpsScraper {
     private readonly targets: { service: string; url: string }[],
     private readonly intervalMs: number,
     private readonly latencyPattern: RegExp,
+    private readonly throughputPattern: RegExp,
     private readonly logger: Logger,
     private readonly self?: { service: string; metrics: () => Promise<string> },
   ) {
@@ -85,7 +85,7 @@ export class OpsScraper {
     delete s.error;
     const lag = sumMatching(samples, LAG);
     if (lag !== null) push(s.lag, [now, lag]);
-    const total = sumMatching(samples, THROUGHPUT);
+    const total = sumMatching(samples, this.throughputPattern);
     if (total !== null) {
       if (s.lastTotal !== undefined && s.lastAt !== undefined && now > s.lastAt)
         push(s.throughput, [now, Math.max(0, ((total - s.lastTotal) * 1000) / (now - s.lastAt))]);
