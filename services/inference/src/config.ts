@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ArmAssigner, experimentFromSettings, experimentSettings } from '@reco/experiments';
 import { commonSettings, loadConfig, setting } from '@reco/platform';
 import type { RequestLimits } from './domain/validation';
 import type { RecommenderSettings } from './recommender';
@@ -76,10 +77,7 @@ export const inferenceSettings = z.object({
     .int(1, 5)
     .default(2)
     .describe('model versions kept loaded (users not yet re-encoded use the older one)'),
-  INFERENCE_EXPERIMENT_ARM: z
-    .string()
-    .default('control')
-    .describe('experiment arm reported on responses and impressions'),
+  ...experimentSettings,
   INFERENCE_POPULARITY_REFRESH_MS: setting
     .int(100, 600_000)
     .default(2000)
@@ -111,6 +109,6 @@ export const recommenderSettings = (c: InferenceConfig): RecommenderSettings => 
   newArrivalDays: c.INFERENCE_NEW_ARRIVAL_DAYS,
   searchBlend: c.INFERENCE_SEARCH_BLEND,
   searchCandidates: c.INFERENCE_SEARCH_CANDIDATES,
-  experimentArm: c.INFERENCE_EXPERIMENT_ARM,
+  experiment: new ArmAssigner(experimentFromSettings(c)),
   scoreBatch: { maxBatch: c.INFERENCE_SCORE_MAX_BATCH, maxWaitMs: c.INFERENCE_SCORE_MAX_WAIT_MS },
 });

@@ -10,6 +10,7 @@ import {
   CatalogItem,
   ClickstreamEvent,
   EventType,
+  Impression,
   ModelPublished,
   RecommenderClient,
   topicNames,
@@ -20,7 +21,7 @@ import {
 } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import { decodeUserState, userKey, writeSyntheticModel } from '@reco/realtime';
-import { getTestInfra, uniquePrefix, type TestInfra } from '@reco/testing';
+import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..');
 const N = 60;
@@ -555,4 +556,64 @@ test('a model-published message switches versions under concurrent load with zer
   await Promise.all(loops);
   assert.equal(failures, 0, `failed requests during the switch (ok ${ok})`);
   assert.ok(versions.get('sasrec-t1')! > 0 && versions.get('sasrec-t2')! > 0, JSON.stringify([...versions]));
+});
+
+test('an A/B experiment splits users stably between arms and stamps the arm on answers and impressions', async () => {
+  const experiment = {
+    id: 'ab-int',
+    arms: [
+      { name: 'baseline', model: 'popular', share: 0.5 },
+      { name: 'model', model: 'live', share: 0.5 },
+    ],
+  };
+  const ab = startService('inference', {
+    RECO_EXPERIMENT: JSON.stringify(experiment),
+    INFERENCE_GROUP_ID: `${prefix}inference-ab`,
+  });
+  try {
+    await ab.waitFor('model loaded');
+    const { port } = await ab.waitFor('grpc listening');
+    const abClient = new RecommenderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      await poll('the catalog in the experiment instance', async () => {
+        const r = await rec('nobody-ab', 5, undefined, abClient);
+        return r.items.length === 5 ? r : undefined;
+      });
+      const arms = new Map<string, string>();
+      for (let u = 0; u < 40; u++) {
+        const user = `ab-user-${u}`;
+        const first = await rec(user, 5, undefined, abClient);
+        const second = await rec(user, 5, undefined, abClient);
+        assert.equal(first.experimentArm, second.experimentArm, 'the arm of a user is stable');
+        assert.ok(['baseline', 'model'].includes(first.experimentArm));
+        if (first.experimentArm === 'baseline') {
+          assert.equal(first.modelVersion, 'popular');
+          assert.equal(first.fallback, false, 'the baseline arm is not a fallback');
+        }
+        arms.set(user, first.experimentArm);
+      }
+      const counts = [...arms.values()].reduce(
+        (m, a) => m.set(a, (m.get(a) ?? 0) + 1),
+        new Map<string, number>(),
+      );
+      assert.ok(
+        (counts.get('baseline') ?? 0) >= 8 && (counts.get('model') ?? 0) >= 8,
+        `both arms get users: ${[...counts]}`,
+      );
+
+      const kafka = new Kafka({
+        clientId: 'ab-reader',
+        brokers: infra.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      });
+      const shown = await readTopic(kafka, topics.impressions, { expected: 1, timeoutMs: 20_000 });
+      const stamped = shown.map((m) => Impression.decode(m.value!)).filter((i) => arms.has(i.userId));
+      assert.ok(stamped.length >= 40, `impressions of the experiment users arrived (${stamped.length})`);
+      for (const i of stamped) assert.equal(i.experimentArm, arms.get(i.userId));
+    } finally {
+      abClient.close();
+    }
+  } finally {
+    await stopService(ab);
+  }
 });

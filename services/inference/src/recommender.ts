@@ -23,6 +23,7 @@ import { dot, type ModelRegistry, type ServingVersion } from './adapters/model-r
 import type { InferenceMetrics } from './adapters/inference-metrics';
 import type { UserRead } from './adapters/user-reader';
 import type { Impression } from '@reco/contracts';
+import { armModel, type ArmAssigner } from '@reco/experiments';
 
 export interface RecommenderSettings {
   /** Candidates taken from the ANN index per request. */
@@ -39,7 +40,8 @@ export interface RecommenderSettings {
   searchBlend: number;
   /** Lexical hits considered per search. */
   searchCandidates: number;
-  experimentArm: string;
+  /** Which arm of the A/B experiment a user is in (`popular` arms get the baseline). */
+  experiment: ArmAssigner;
   scoreBatch: { maxBatch: number; maxWaitMs: number };
 }
 
@@ -107,11 +109,28 @@ export class Recommender {
   async recommend(req: RecommendRequest, deadline?: number): Promise<RankedItems> {
     validateRecommend(req, this.d.limits, this.isKnownCategory);
     const requestId = randomUUID();
+    // Anonymous requests are assigned by request id: stable only for that request.
+    const arm = this.d.settings.experiment.assign(req.userId || requestId);
     const read = await this.timed('redis', () => this.d.users.read(req.userId));
     this.check(deadline);
     const state = read.state;
-    const v = state?.vector ? this.d.registry.byTag(state.vector.modelTag) : undefined;
     const exclude = this.excluded(state, req.context?.itemId);
+    if (armModel(arm).kind === 'popular') {
+      // The baseline arm: the same business rules over popular items, no model.
+      const items = await this.timed('rules', () =>
+        this.popular(req.k, req.filters, exclude, req.context?.itemId),
+      );
+      return this.respond(
+        requestId,
+        req.userId,
+        'popular',
+        items,
+        false,
+        Surface.SURFACE_RECOMMEND,
+        arm.name,
+      );
+    }
+    const v = state?.vector ? this.d.registry.byTag(state.vector.modelTag) : undefined;
     let items: RankedResult[] = [];
     let personalized = false;
     if (v && state?.vector && this.d.registry.current) {
@@ -137,7 +156,15 @@ export class Recommender {
       items = [...items, ...more];
     }
     const version = personalized ? v!.version : (this.d.registry.current?.version ?? '');
-    return this.respond(requestId, req.userId, version, items, !personalized, Surface.SURFACE_RECOMMEND);
+    return this.respond(
+      requestId,
+      req.userId,
+      version,
+      items,
+      !personalized,
+      Surface.SURFACE_RECOMMEND,
+      arm.name,
+    );
   }
 
   /** Bought items, the last few viewed, and the page's own item. */
@@ -366,8 +393,8 @@ export class Recommender {
     items: RankedResult[],
     fallback: boolean,
     surface: Surface,
+    experimentArm = this.d.settings.experiment.assign(userId || requestId).name,
   ): RankedItems {
-    const experimentArm = this.d.settings.experimentArm;
     this.d.impressions.publish({
       requestId,
       userId,
