@@ -33,6 +33,16 @@ if [ -f libs/tf-native/package.json ]; then
   pnpm --filter @reco/tf-native run setup >&2
 fi
 
+# The dashboard's browser test drives Debian's Chromium (never a browser download of a test tool).
+if ! command -v chromium >/dev/null 2>&1; then
+  log "installing Debian's chromium for the dashboard test"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  else
+    (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  fi
+fi
+
 log "building every package"
 pnpm run build >&2
 

@@ -101,6 +101,19 @@ export const TOPICS = {
     consumedBy: 'feedback',
     notes: 'Sent asynchronously; never delays a response.',
   },
+  outcomes: {
+    name: 'reco.feedback.outcomes.v1',
+    key: 'pseudonymized user id',
+    value:
+      'reco.v1.Outcome, binary protobuf: impression request id, item, position, outcome (click, add_to_cart, purchase, skip), model version, arm',
+    partitions: 6,
+    cleanupPolicy: 'delete',
+    retentionMs: 90 * DAY_MS,
+    producedBy: 'feedback (at least once; outcome_id is deterministic, consumers drop repeats)',
+    consumedBy: 'trainer',
+    notes:
+      'Labels joined from impressions and clean events inside the attribution window; skips are published when the window closes.',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicId = keyof typeof TOPICS;

@@ -20,8 +20,7 @@ import {
 import { assignArm, parseExperiment } from '@reco/experiments';
 import { ensureTopics } from '@reco/platform';
 import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
-import { Outcome, OutcomeType } from './gen/reco/v1/outcome';
-import { OUTCOMES_TOPIC } from './adapters/outcomes-topic';
+import { Outcome, OutcomeType } from '@reco/contracts';
 import type { MetricsView } from './queries';
 
 const MAIN = join(__dirname, 'main.js');
@@ -381,7 +380,7 @@ test('impressions and clean events in → per-arm metrics over HTTP and labeled 
   assert.ok(ctrComparison!.difference.estimate > 0, 'sasrec users click more (by construction)');
 
   const wanted = expected.clickOutcomes + expected.purchaseOutcomes + expected.skips;
-  const messages = await readTopic(kafka, prefix + OUTCOMES_TOPIC.name, {
+  const messages = await readTopic(kafka, topicNames(prefix).outcomes, {
     expected: wanted,
     timeoutMs: 60_000,
   });
@@ -540,7 +539,7 @@ test('a killed feedback process restarts from Redis: open impressions get their 
     sum(settled, (a) => a.counts.clicks),
   );
 
-  const messages = await readTopic(kafka, prefix + OUTCOMES_TOPIC.name, {
+  const messages = await readTopic(kafka, topicNames(prefix).outcomes, {
     expected: 1,
     timeoutMs: 30_000,
     quietMs: 2000,

@@ -12,10 +12,9 @@ import { attributionOptions, type FeedbackConfig } from '../config';
 import { Attributor, type Effect, type EventInput, type OutcomeKind } from '../domain/attribution';
 import { incrementsFrom } from '../domain/online-metrics';
 import { outcomeOf, outcomeTypeName } from '../domain/outcomes';
-import { Outcome, OutcomeType } from '../gen/reco/v1/outcome';
+import { Outcome, OutcomeType } from '@reco/contracts';
 import { CoPartitionedAssigner } from './co-partitioned-assigner';
 import type { FeedbackMetrics } from './feedback-metrics';
-import { OUTCOMES_TOPIC, ensureOutcomesTopic } from './outcomes-topic';
 import type { FeedbackStore } from './redis-store';
 
 const OUTCOME_KINDS: Partial<Record<EventType, OutcomeKind>> = {
@@ -61,7 +60,7 @@ export class FeedbackConsumer {
     private readonly now: () => number = Date.now,
   ) {
     this.topics = topicNames(config.RECO_TOPIC_PREFIX);
-    this.outcomesTopic = config.RECO_TOPIC_PREFIX + OUTCOMES_TOPIC.name;
+    this.outcomesTopic = this.topics.outcomes;
   }
 
   get isRunning(): boolean {
@@ -76,8 +75,11 @@ export class FeedbackConsumer {
       partitions: this.config.RECO_TOPIC_PARTITIONS,
       replicationFactor: this.config.KAFKA_REPLICATION_FACTOR,
     };
-    await ensureTopics(this.admin, ['impressions', 'eventsClean', 'modelPublished', 'catalog'], topicOptions);
-    await ensureOutcomesTopic(this.admin, topicOptions);
+    await ensureTopics(
+      this.admin,
+      ['impressions', 'eventsClean', 'modelPublished', 'catalog', 'outcomes'],
+      topicOptions,
+    );
     const counts = await this.admin.fetchTopicMetadata({
       topics: [this.topics.impressions, this.topics.eventsClean],
     });

@@ -10,7 +10,7 @@ import {
   zeroCounts,
 } from './online-metrics';
 import { outcomeOf } from './outcomes';
-import { Outcome, OutcomeType } from '../gen/reco/v1/outcome';
+import { Outcome, OutcomeType } from '@reco/contracts';
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
 

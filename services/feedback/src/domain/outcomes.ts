@@ -1,4 +1,4 @@
-import { OutcomeType, type Outcome } from '../gen/reco/v1/outcome';
+import { OutcomeType, type Outcome } from '@reco/contracts';
 import type { Effect, OutcomeKind } from './attribution';
 
 const TYPE: Record<OutcomeKind, OutcomeType> = {
