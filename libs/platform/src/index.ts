@@ -7,3 +7,4 @@ export * from './redis';
 export * from './metrics';
 export * from './health';
 export * from './bootstrap';
+export * from './pseudonym';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { Pseudonymizer } from '@reco/platform';
 import { ArmAssigner, experimentFromSettings, experimentSettings } from '@reco/experiments';
 import { commonSettings, loadConfig, setting } from '@reco/platform';
 import type { RequestLimits } from './domain/validation';
@@ -78,6 +79,13 @@ export const inferenceSettings = z.object({
     .default(2)
     .describe('model versions kept loaded (users not yet re-encoded use the older one)'),
   ...experimentSettings,
+  RECO_PSEUDONYMIZATION_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters')
+    .optional()
+    .describe(
+      "ingest's HMAC key: when set, incoming user ids are raw and pseudonymized here; when unset they are already pseudonyms",
+    ),
   INFERENCE_POPULARITY_REFRESH_MS: setting
     .int(100, 600_000)
     .default(2000)
@@ -110,5 +118,8 @@ export const recommenderSettings = (c: InferenceConfig): RecommenderSettings => 
   searchBlend: c.INFERENCE_SEARCH_BLEND,
   searchCandidates: c.INFERENCE_SEARCH_CANDIDATES,
   experiment: new ArmAssigner(experimentFromSettings(c)),
+  pseudonymizer: c.RECO_PSEUDONYMIZATION_KEY
+    ? new Pseudonymizer(Buffer.from(c.RECO_PSEUDONYMIZATION_KEY, 'utf8'))
+    : undefined,
   scoreBatch: { maxBatch: c.INFERENCE_SCORE_MAX_BATCH, maxWaitMs: c.INFERENCE_SCORE_MAX_WAIT_MS },
 });

@@ -19,7 +19,7 @@ import {
   type SearchRequest,
   type SimilarItemsRequest,
 } from '@reco/contracts';
-import { ensureTopics } from '@reco/platform';
+import { ensureTopics, pseudonymize } from '@reco/platform';
 import { decodeUserState, userKey, writeSyntheticModel } from '@reco/realtime';
 import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
 
@@ -558,7 +558,7 @@ test('a model-published message switches versions under concurrent load with zer
   assert.ok(versions.get('sasrec-t1')! > 0 && versions.get('sasrec-t2')! > 0, JSON.stringify([...versions]));
 });
 
-test('an A/B experiment splits users stably between arms and stamps the arm on answers and impressions', async () => {
+test('an A/B experiment splits users stably between arms and stamps the arm on answers and impressions; raw ids are pseudonymized', async () => {
   const experiment = {
     id: 'ab-int',
     arms: [
@@ -566,8 +566,10 @@ test('an A/B experiment splits users stably between arms and stamps the arm on a
       { name: 'model', model: 'live', share: 0.5 },
     ],
   };
+  const key = 'inference-test-key-0123456789abcdef';
   const ab = startService('inference', {
     RECO_EXPERIMENT: JSON.stringify(experiment),
+    RECO_PSEUDONYMIZATION_KEY: key,
     INFERENCE_GROUP_ID: `${prefix}inference-ab`,
   });
   try {
@@ -590,7 +592,7 @@ test('an A/B experiment splits users stably between arms and stamps the arm on a
           assert.equal(first.modelVersion, 'popular');
           assert.equal(first.fallback, false, 'the baseline arm is not a fallback');
         }
-        arms.set(user, first.experimentArm);
+        arms.set(pseudonymize(user, key), first.experimentArm);
       }
       const counts = [...arms.values()].reduce(
         (m, a) => m.set(a, (m.get(a) ?? 0) + 1),
@@ -610,6 +612,10 @@ test('an A/B experiment splits users stably between arms and stamps the arm on a
       const stamped = shown.map((m) => Impression.decode(m.value!)).filter((i) => arms.has(i.userId));
       assert.ok(stamped.length >= 40, `impressions of the experiment users arrived (${stamped.length})`);
       for (const i of stamped) assert.equal(i.experimentArm, arms.get(i.userId));
+      assert.ok(
+        !shown.some((m) => Impression.decode(m.value!).userId.startsWith('ab-user-')),
+        'no raw id leaves inference',
+      );
     } finally {
       abClient.close();
     }

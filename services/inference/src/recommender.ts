@@ -24,6 +24,7 @@ import type { InferenceMetrics } from './adapters/inference-metrics';
 import type { UserRead } from './adapters/user-reader';
 import type { Impression } from '@reco/contracts';
 import { armModel, type ArmAssigner } from '@reco/experiments';
+import type { Pseudonymizer } from '@reco/platform';
 
 export interface RecommenderSettings {
   /** Candidates taken from the ANN index per request. */
@@ -42,6 +43,8 @@ export interface RecommenderSettings {
   searchCandidates: number;
   /** Which arm of the A/B experiment a user is in (`popular` arms get the baseline). */
   experiment: ArmAssigner;
+  /** Turns the gateway's raw user ids into the pseudonyms ingest writes (absent: ids are pseudonyms). */
+  pseudonymizer?: Pseudonymizer;
   scoreBatch: { maxBatch: number; maxWaitMs: number };
 }
 
@@ -106,8 +109,15 @@ export class Recommender {
     if (deadline !== undefined && Date.now() > deadline) throw new DeadlineExceeded('deadline exceeded');
   }
 
-  async recommend(req: RecommendRequest, deadline?: number): Promise<RankedItems> {
-    validateRecommend(req, this.d.limits, this.isKnownCategory);
+  /** The user as the rest of the system knows them: the raw id never goes further than this. */
+  private pseudonymOf(userId: string): string {
+    const p = this.d.settings.pseudonymizer;
+    return p && userId ? p.pseudonym(userId) : userId;
+  }
+
+  async recommend(raw: RecommendRequest, deadline?: number): Promise<RankedItems> {
+    validateRecommend(raw, this.d.limits, this.isKnownCategory);
+    const req = { ...raw, userId: this.pseudonymOf(raw.userId) };
     const requestId = randomUUID();
     // Anonymous requests are assigned by request id: stable only for that request.
     const arm = this.d.settings.experiment.assign(req.userId || requestId);
@@ -338,8 +348,9 @@ export class Recommender {
     return this.respond(requestId, '', v.version, items, false, Surface.SURFACE_SIMILAR_ITEMS);
   }
 
-  async search(req: SearchRequest, deadline?: number): Promise<RankedItems> {
-    validateSearch(req, this.d.limits, this.isKnownCategory);
+  async search(raw: SearchRequest, deadline?: number): Promise<RankedItems> {
+    validateSearch(raw, this.d.limits, this.isKnownCategory);
+    const req = { ...raw, userId: this.pseudonymOf(raw.userId) };
     const requestId = randomUUID();
     const hits = await this.timed('search', () =>
       this.d.search.search(req.query, this.d.settings.searchCandidates),

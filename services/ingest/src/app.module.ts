@@ -16,7 +16,7 @@ import { type IngestConfig, validationLimits } from './config';
 import { IngestConsumer } from './adapters/ingest-consumer';
 import { createIngestMetrics } from './adapters/ingest-metrics';
 import { RedisDedupWindow } from './adapters/redis-dedup-window';
-import { Pseudonymizer } from './domain/pseudonym';
+import { Pseudonymizer } from '@reco/platform';
 
 export const CONFIG = Symbol('CONFIG');
 export const LOGGER = Symbol('LOGGER');
@@ -68,7 +68,7 @@ export class IngestModule {
               config,
               {
                 limits: validationLimits(config),
-                pseudonymizer: new Pseudonymizer(Buffer.from(config.INGEST_PSEUDONYMIZATION_KEY, 'utf8')),
+                pseudonymizer: new Pseudonymizer(Buffer.from(config.RECO_PSEUDONYMIZATION_KEY, 'utf8')),
                 dedup: new RedisDedupWindow(
                   redis,
                   `${config.REDIS_KEY_PREFIX}dedup:`,

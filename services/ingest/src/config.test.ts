@@ -10,7 +10,7 @@ test('missing settings stop start-up with every missing name listed', () => {
       err instanceof ConfigError &&
       /KAFKA_BROKERS is required/.test(err.message) &&
       /REDIS_URL is required/.test(err.message) &&
-      /INGEST_PSEUDONYMIZATION_KEY is required/.test(err.message),
+      /RECO_PSEUDONYMIZATION_KEY is required/.test(err.message),
   );
 });
 
@@ -20,14 +20,14 @@ test('malformed settings are named with what is wrong', () => {
       loadIngestConfig({
         KAFKA_BROKERS: 'localhost',
         REDIS_URL: 'http://x',
-        INGEST_PSEUDONYMIZATION_KEY: 'short',
+        RECO_PSEUDONYMIZATION_KEY: 'short',
         INGEST_DEDUP_WINDOW_SECONDS: '-5',
       }),
     (err: unknown) =>
       err instanceof ConfigError &&
       /KAFKA_BROKERS: expected host:port/.test(err.message) &&
       /REDIS_URL: expected redis:\/\//.test(err.message) &&
-      /INGEST_PSEUDONYMIZATION_KEY: must be at least 32/.test(err.message) &&
+      /RECO_PSEUDONYMIZATION_KEY: must be at least 32/.test(err.message) &&
       /INGEST_DEDUP_WINDOW_SECONDS/.test(err.message),
   );
 });
@@ -36,7 +36,7 @@ test('good settings parse with defaults', () => {
   const c = loadIngestConfig({
     KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
     REDIS_URL: 'redis://127.0.0.1:6379',
-    INGEST_PSEUDONYMIZATION_KEY: 'z'.repeat(32),
+    RECO_PSEUDONYMIZATION_KEY: 'z'.repeat(32),
   });
   assert.deepEqual(c.KAFKA_BROKERS, ['127.0.0.1:9092', '127.0.0.1:9093']);
   assert.equal(c.INGEST_DEDUP_WINDOW_SECONDS, 86400);

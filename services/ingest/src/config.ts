@@ -7,7 +7,7 @@ export const ingestSettings = z.object({
   ...commonSettings,
   REDIS_URL: setting.redisUrl().describe('Redis holding the dedup window, e.g. redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default('reco:').describe('prefix of every Redis key this service writes'),
-  INGEST_PSEUDONYMIZATION_KEY: z
+  RECO_PSEUDONYMIZATION_KEY: z
     .string()
     .min(32, 'must be at least 32 characters')
     .describe('secret HMAC key that pseudonymizes user ids; keep it stable, rotate with a replay'),

@@ -8,7 +8,7 @@ import { ClickstreamEvent, DeadLetter, topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages, type GeneratedMessage } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
 import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
-import { pseudonymize } from './domain/pseudonym';
+import { pseudonymize } from '@reco/platform';
 
 const KEY = 'integration-test-key-0123456789abcdef';
 const MAIN = join(__dirname, 'main.js');
@@ -37,7 +37,7 @@ async function startIngest(prefix: string): Promise<RunningIngest> {
       RECO_TOPIC_PREFIX: prefix,
       RECO_TOPIC_PARTITIONS: '3',
       REDIS_KEY_PREFIX: prefix,
-      INGEST_PSEUDONYMIZATION_KEY: KEY,
+      RECO_PSEUDONYMIZATION_KEY: KEY,
       INGEST_GROUP_ID: `${prefix}ingest`,
       INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
       INGEST_SESSION_TIMEOUT_MS: '6000',

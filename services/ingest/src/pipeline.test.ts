@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClickstreamEvent, DeadLetter } from '@reco/contracts';
 import { classifySighting, type DedupWindow } from './domain/dedup';
 import { DEFAULT_LIMITS } from './domain/limits';
-import { Pseudonymizer, pseudonymize } from './domain/pseudonym';
+import { Pseudonymizer, pseudonymize } from '@reco/platform';
 import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
 
 /** Unit-test stand-in for the Redis window: same SET NX GET semantics. */

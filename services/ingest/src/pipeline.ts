@@ -7,7 +7,7 @@ import {
 } from './domain/clickstream-event';
 import { sourcePosition, type DedupWindow } from './domain/dedup';
 import type { ValidationLimits } from './domain/limits';
-import type { Pseudonymizer } from './domain/pseudonym';
+import type { Pseudonymizer } from '@reco/platform';
 import type { Rejection } from './domain/rejection';
 
 /** One consumed message, as the Kafka adapter hands it over. */

@@ -42,8 +42,8 @@ async function main() {
       REDIS_URL: redisUrl,
       RECO_TOPIC_PREFIX: prefix,
       REDIS_KEY_PREFIX: `reco:${prefix}`,
-      INGEST_PSEUDONYMIZATION_KEY:
-        process.env.INGEST_PSEUDONYMIZATION_KEY ?? 'demo-key-change-me-in-production-0123456789',
+      RECO_PSEUDONYMIZATION_KEY:
+        process.env.RECO_PSEUDONYMIZATION_KEY ?? 'demo-key-change-me-in-production-0123456789',
       INGEST_GROUP_ID: `${prefix}ingest`,
       INGEST_TRANSACTIONAL_ID: `${prefix}ingest`,
       HTTP_PORT: '0',

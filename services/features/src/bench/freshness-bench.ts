@@ -145,7 +145,7 @@ async function main() {
     ],
   });
   const ingest = start('ingest', {
-    INGEST_PSEUDONYMIZATION_KEY: KEY,
+    RECO_PSEUDONYMIZATION_KEY: KEY,
     INGEST_GROUP_ID: `${prefix}ingest`,
     INGEST_TRANSACTIONAL_ID: `${prefix}ingest`,
   });

@@ -64,7 +64,7 @@ async function main() {
       REDIS_URL: redisUrl,
       RECO_TOPIC_PREFIX: prefix,
       REDIS_KEY_PREFIX: prefix,
-      INGEST_PSEUDONYMIZATION_KEY: 'benchmark-key-benchmark-key-0123456789',
+      RECO_PSEUDONYMIZATION_KEY: 'benchmark-key-benchmark-key-0123456789',
       INGEST_GROUP_ID: groupId,
       INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
       HTTP_PORT: '0',
