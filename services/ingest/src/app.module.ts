@@ -78,6 +78,13 @@ export class IngestModule {
               },
               createIngestMetrics(registry as Registry),
               logger,
+              (err) => {
+                logger.fatal(
+                  { err: String(err) },
+                  'transaction commit failed: exiting so that a restart resumes from stable offsets',
+                );
+                process.exit(1);
+              },
             ),
         },
         IngestLifecycle,

@@ -30,6 +30,8 @@ export class IngestConsumer {
     private readonly deps: PipelineDeps,
     private readonly metrics: IngestMetrics,
     private readonly logger: Logger,
+    /** Called when the process must not go on (an ambiguous transaction commit). */
+    private readonly onFatal: (err: unknown) => void = () => undefined,
   ) {
     this.topics = topicNames(config.RECO_TOPIC_PREFIX);
   }
@@ -61,6 +63,12 @@ export class IngestConsumer {
         createPartitioner: memoizedKeyPartitioner,
       });
       await producer.connect();
+      // kafkajs registers a transactional id with the coordinator only at its first
+      // transaction. Do it now, before the consumer reads its committed offsets: this fences
+      // the previous owner of the id and waits until its last transaction is fully committed
+      // or aborted, so the offsets read next are stable (Kafka's require_stable, which kafkajs
+      // lacks). Without it, a batch committed just before a crash is processed again.
+      await (await producer.transaction()).abort();
       this.producers.push(producer);
       this.idleProducers.push(producer);
     }
@@ -159,10 +167,18 @@ export class IngestConsumer {
         consumerGroupId: this.config.INGEST_GROUP_ID,
         topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
       });
-      await transaction.commit();
     } catch (err) {
       await transaction.abort().catch(() => undefined);
-      throw err; // kafkajs retries the batch from the last committed offset
+      throw err; // nothing was committed: kafkajs retries the batch
+    }
+    try {
+      await transaction.commit();
+    } catch (err) {
+      // The commit may have succeeded at the broker even though we saw an error; retrying the
+      // batch in this process could publish it twice. A restarted process fences this one and
+      // reads stable offsets, so hand over to it.
+      this.onFatal(err);
+      throw err;
     }
   }
 }
