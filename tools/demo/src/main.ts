@@ -26,8 +26,26 @@ import { Stack } from './stack';
 const REPO = join(__dirname, '..', '..', '..');
 const quick = process.argv.includes('--quick');
 const SCALE = quick
-  ? { items: 2000, shoppers: 600, steps: 10, trainMinutes: 0.75, epochs: 12, dim: 32, trafficSeconds: 40, rps: 40 }
-  : { items: 10_000, shoppers: 3000, steps: 14, trainMinutes: 4, epochs: 40, dim: 64, trafficSeconds: 180, rps: 40 };
+  ? {
+      items: 2000,
+      shoppers: 600,
+      steps: 10,
+      trainMinutes: 0.75,
+      epochs: 12,
+      dim: 32,
+      trafficSeconds: 40,
+      rps: 40,
+    }
+  : {
+      items: 10_000,
+      shoppers: 3000,
+      steps: 14,
+      trainMinutes: 4,
+      epochs: 40,
+      dim: 64,
+      trafficSeconds: 180,
+      rps: 40,
+    };
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEY = process.env.RECO_PSEUDONYMIZATION_KEY ?? 'demo-key-change-me-in-production-0123456789';
@@ -52,24 +70,44 @@ interface ArmView {
 }
 interface MetricsView {
   arms: ArmView[];
-  comparisons: { arm: string; control: string; metric: string; difference: { estimate: number; low: number; high: number }; pValue: number }[];
+  comparisons: {
+    arm: string;
+    control: string;
+    metric: string;
+    difference: { estimate: number; low: number; high: number };
+    pValue: number;
+  }[];
 }
 
 async function main() {
-  const runId = new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14);
+  const runId = new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14);
   const prefix = `demo.${runId}.`;
   const runDir = join(REPO, '.state', 'demo', runId);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(join(REPO, '.state', 'demo', 'CURRENT'), `${runId}\n`);
   const topics = topicNames(prefix);
-  say(`== reco demo${quick ? ' (--quick)' : ''}: run ${runId}, topics "${prefix}*", logs in ${join(runDir, 'logs')}`);
+  say(
+    `== reco demo${quick ? ' (--quick)' : ''}: run ${runId}, topics "${prefix}*", logs in ${join(runDir, 'logs')}`,
+  );
 
   const kafka = new Kafka({ clientId: 'reco-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(
     admin,
-    ['clickstreamRaw', 'catalogRaw', 'eventsClean', 'catalog', 'deadLetter', 'modelPublished', 'impressions', 'outcomes'],
+    [
+      'clickstreamRaw',
+      'catalogRaw',
+      'eventsClean',
+      'catalog',
+      'deadLetter',
+      'modelPublished',
+      'impressions',
+      'outcomes',
+    ],
     { prefix, partitions: 3, replicationFactor: 1 },
   );
   await admin.disconnect();
@@ -94,12 +132,19 @@ async function main() {
     },
     (s) => say(`  ${s}`),
   );
-  say(`  inference gRPC on 127.0.0.1:${stack.ports.grpc}; dashboard on http://127.0.0.1:${stack.ports.feedback}/`);
+  say(
+    `  inference gRPC on 127.0.0.1:${stack.ports.grpc}; dashboard on http://127.0.0.1:${stack.ports.feedback}/`,
+  );
 
   step(`generating a shop of ${SCALE.items} items and ${SCALE.shoppers} shoppers with hidden tastes`);
   const shop = generateShop(SCALE.items, 11);
   const shoppers = generateShoppers(shop, SCALE.shoppers, 12);
-  const history = simulateHistory(shop, shoppers, { stepsPerShopper: SCALE.steps, spanMs: 7 * 86400_000, end: Date.now() - 60_000, seed: 13 });
+  const history = simulateHistory(shop, shoppers, {
+    stepsPerShopper: SCALE.steps,
+    spanMs: 7 * 86400_000,
+    end: Date.now() - 60_000,
+    seed: 13,
+  });
   const producer = kafka.producer();
   await producer.connect();
   await publishCatalog(producer, topics.catalogRaw, shop);
@@ -115,7 +160,8 @@ async function main() {
   step(`training the first model (transformer + transitions, at most ${SCALE.trainMinutes} min)`);
   const report = await stack.train(SCALE.trainMinutes * 60_000 + 10 * 60_000);
   const candidate = report.candidate as { ndcg10: number; hr10: number; cases: number } | undefined;
-  if (report.outcome !== 'published') throw new Error(`the trainer did not publish: ${String(report.reason)}`);
+  if (report.outcome !== 'published')
+    throw new Error(`the trainer did not publish: ${String(report.reason)}`);
   say(
     `  published ${String(report.version)}: holdout NDCG@10 ${candidate?.ndcg10.toFixed(3)}, HR@10 ${candidate?.hr10.toFixed(3)} over ${candidate?.cases} users`,
   );
@@ -126,7 +172,9 @@ async function main() {
 
   // A shopper in the model arm, with a history, whose vector features has re-encoded.
   const assigner = new ArmAssigner(parseExperiment(EXPERIMENT));
-  const candidates = shoppers.filter((s) => assigner.assign(pseudonymize(s.id, KEY)).name === 'sasrec' && s.journey.length >= 5);
+  const candidates = shoppers.filter(
+    (s) => assigner.assign(pseudonymize(s.id, KEY)).name === 'sasrec' && s.journey.length >= 5,
+  );
   let demoShopper = candidates[0]!;
   let before = await stack.recommend(demoShopper.id, 8);
   for (let tries = 0; before.fallback && tries < 600; tries++) {
@@ -139,16 +187,27 @@ async function main() {
     items.forEach((it, i) => {
       const item = title(it.itemId)!;
       const star = mark && item.category === mark ? '*' : ' ';
-      say(`   ${star}${String(i + 1).padStart(2)}. ${item.title.padEnd(42)} ${item.category.padEnd(24)} ${it.reason}`);
+      say(
+        `   ${star}${String(i + 1).padStart(2)}. ${item.title.padEnd(42)} ${item.category.padEnd(24)} ${it.reason}`,
+      );
     });
-  step(`Recommend for ${demoShopper.id} (likes ${demoShopper.tastes.join(', ')}; model ${before.modelVersion}, arm ${before.experimentArm})`);
+  step(
+    `Recommend for ${demoShopper.id} (likes ${demoShopper.tastes.join(', ')}; model ${before.modelVersion}, arm ${before.experimentArm})`,
+  );
   show(before.items);
 
-  const otherCategory = shop.categories.find((c) => !demoShopper.tastes.some((t) => t.split('/')[0] === c.split('/')[0]))!;
+  const otherCategory = shop.categories.find(
+    (c) => !demoShopper.tastes.some((t) => t.split('/')[0] === c.split('/')[0]),
+  )!;
   const clicked = shop.byCategory.get(otherCategory)![0]!;
-  step(`${demoShopper.id} clicks "${shop.items[clicked]!.title}" (${otherCategory}); asking again until the answer changes`);
+  step(
+    `${demoShopper.id} clicks "${shop.items[clicked]!.title}" (${otherCategory}); asking again until the answer changes`,
+  );
   const t0 = Date.now();
-  await producer.send({ topic: topics.clickstreamRaw, messages: [liveEvent(demoShopper, shop, clicked, 'click')] });
+  await producer.send({
+    topic: topics.clickstreamRaw,
+    messages: [liveEvent(demoShopper, shop, clicked, 'click')],
+  });
   let after = before;
   const sameList = () => after.items.map((i) => i.itemId).join() === before.items.map((i) => i.itemId).join();
   while (sameList() && Date.now() - t0 < 10_000) {
@@ -157,7 +216,10 @@ async function main() {
   }
   const took = Date.now() - t0;
   if (sameList()) say('  the list did not change within 10 s');
-  else say(`  changed after ${took} ms (click → ingest → features re-encodes → Recommend); * = ${otherCategory}:`);
+  else
+    say(
+      `  changed after ${took} ms (click → ingest → features re-encodes → Recommend); * = ${otherCategory}:`,
+    );
   show(after.items, otherCategory);
 
   step(`simulated shoppers against two arms for ${SCALE.trafficSeconds} s (~${SCALE.rps} requests/s)`);

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export type LogEntry = Record<string, unknown> & { msg?: string };
@@ -68,7 +78,11 @@ export class ServiceProcess {
   }
 
   /** Waits for a log entry with this msg (and matching `match`), seen before or after the call. */
-  async waitFor(msg: string, timeoutMs: number, match: (e: LogEntry) => boolean = () => true): Promise<LogEntry> {
+  async waitFor(
+    msg: string,
+    timeoutMs: number,
+    match: (e: LogEntry) => boolean = () => true,
+  ): Promise<LogEntry> {
     const deadline = Date.now() + timeoutMs;
     let seen = 0;
     for (;;) {
@@ -80,13 +94,16 @@ export class ServiceProcess {
           throw new Error(`${this.name}: ${String(e.msg)} ${String(e.err ?? '')} (log: ${this.logFile})`);
       }
       if (!this.alive) throw new Error(`${this.name} exited; see ${this.logFile}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not log "${msg}" in ${timeoutMs / 1000} s; see ${this.logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} did not log "${msg}" in ${timeoutMs / 1000} s; see ${this.logFile}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   tail(lines = 15): string {
-    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-lines).join('\n') : '';
+    return existsSync(this.logFile)
+      ? readFileSync(this.logFile, 'utf8').trim().split('\n').slice(-lines).join('\n')
+      : '';
   }
 
   /** SIGTERM, then waits for the process to end (graceful drain). */

@@ -33,7 +33,12 @@ export async function publishHistory(producer: Producer, topic: string, events: 
 let liveEventCounter = 0;
 
 /** What a storefront publishes when a shopper acts now. */
-export function liveEvent(shopper: Shopper, shop: Shop, item: number, type: 'view' | 'click' | 'add_to_cart' | 'purchase') {
+export function liveEvent(
+  shopper: Shopper,
+  shop: Shop,
+  item: number,
+  type: 'view' | 'click' | 'add_to_cart' | 'purchase',
+) {
   const it = shop.items[item]!;
   return json(shopper.id, {
     event_id: `live-${process.pid}-${Date.now()}-${liveEventCounter++}`,
@@ -76,7 +81,10 @@ export async function runTraffic(o: {
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending.splice(0);
-    await o.producer.send({ topic: o.topic, messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+    await o.producer.send({
+      topic: o.topic,
+      messages: batch.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+    });
   };
   const tickMs = 1000 / o.requestsPerSecond;
   let next = Date.now();

@@ -26,7 +26,14 @@ const port = (e: LogEntry) => Number(e.port);
 export class Stack {
   private constructor(
     readonly services: Record<'ingest' | 'features' | 'inference' | 'trainer' | 'feedback', ServiceProcess>,
-    readonly ports: { ingest: number; features: number; inference: number; trainer: number; feedback: number; grpc: number },
+    readonly ports: {
+      ingest: number;
+      features: number;
+      inference: number;
+      trainer: number;
+      feedback: number;
+      grpc: number;
+    },
     readonly client: RecommenderClient,
   ) {}
 
@@ -90,7 +97,14 @@ export class Stack {
     const client = new RecommenderClient(`127.0.0.1:${pGrpc}`, grpc.credentials.createInsecure());
     return new Stack(
       { ingest, features, inference, trainer, feedback },
-      { ingest: pIngest, features: pFeatures, inference: pInference, trainer: pTrainer, feedback: pFeedback, grpc: pGrpc },
+      {
+        ingest: pIngest,
+        features: pFeatures,
+        inference: pInference,
+        trainer: pTrainer,
+        feedback: pFeedback,
+        grpc: pGrpc,
+      },
       client,
     );
   }
