@@ -36,8 +36,8 @@ const prefix = `bench.serve.${Date.now().toString(36)}.`;
 const topics = topicNames(prefix);
 const log = (m: string) => console.error(`[bench:serve] ${m}`);
 
-function startNode(script: string, extraEnv: Record<string, string>) {
-  const child = spawn(process.execPath, [script], {
+function startNode(script: string, extraEnv: Record<string, string>, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -170,18 +170,22 @@ async function main() {
       },
     ],
   });
-  const inference = startNode(join(__dirname, '..', 'main.js'), {
-    KAFKA_BROKERS: BROKERS,
-    REDIS_URL,
-    RECO_TOPIC_PREFIX: prefix,
-    REDIS_KEY_PREFIX: prefix,
-    INFERENCE_GROUP_ID: `${prefix}inference`,
-    GRPC_HOST: '127.0.0.1',
-    GRPC_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'info',
-  });
+  const inference = startNode(
+    join(__dirname, '..', 'main.js'),
+    {
+      KAFKA_BROKERS: BROKERS,
+      REDIS_URL,
+      RECO_TOPIC_PREFIX: prefix,
+      REDIS_KEY_PREFIX: prefix,
+      INFERENCE_GROUP_ID: `${prefix}inference`,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+    },
+    (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ); // e.g. --cpu-prof
   const floor = startNode(join(__dirname, 'floor-server.js'), { REDIS_URL, REDIS_KEY_PREFIX: prefix });
   log('waiting for inference to load the model and index it');
   await inference.waitFor((e) => e.msg === 'model loaded');
