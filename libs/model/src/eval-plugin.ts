@@ -3,7 +3,8 @@
  * item-to-item transitions, blend weight chosen on the validation split) in libs/evaluation's
  * registry. Load with `reco evaluate --plugin ./libs/model/dist/eval-plugin.js` or
  * RECO_EVAL_PLUGINS. Options (--model-opt key=value): dim, blocks, heads, maxLen, ffnDim,
- * dropout, lr, batchSize, epochs, patience, negatives, validationUsers, content (JSONL file of
+ * dropout, lr, batchSize, epochs, patience, negatives, validationUsers, holdout (validation
+ * users held out of training for selection, default 5000), content (JSONL file of
  * {id, category, brand, price, title}), save (directory to write the artifact to).
  */
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import {
 } from '@reco/evaluation';
 
 import type { ItemContent } from './content';
+import { mulberry32, shuffleInPlace } from './rng';
 import { ServedScorer, selectBlendWeight } from './served';
 import { SequenceModel } from './sequence-model';
 import { trainSequenceModel, type FitSettings } from './trainer';
@@ -41,15 +43,17 @@ const NUM_KEYS: Record<string, keyof FitSettings> = {
   validationUsers: 'validationUsers',
   logEvery: 'logEvery',
 };
+/** Plugin-level numeric options (not trainer settings). */
+const PLUGIN_KEYS = ['holdout'];
 
 export function settingsFromOptions(options: Readonly<Record<string, string>>): FitSettings {
   const s: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {
-    if (k === 'content' || k === 'save' || k === 'load') continue;
+    if (k === 'content' || k === 'save' || k === 'load' || PLUGIN_KEYS.includes(k)) continue;
     const key = NUM_KEYS[k];
     if (!key)
       throw new Error(
-        `--model-opt ${k}: unknown option (known: ${[...Object.keys(NUM_KEYS), 'content', 'save', 'load'].join(', ')})`,
+        `--model-opt ${k}: unknown option (known: ${[...Object.keys(NUM_KEYS), ...PLUGIN_KEYS, 'content', 'save', 'load'].join(', ')})`,
       );
     const n = Number(v);
     if (!Number.isFinite(n) || n < 0)
@@ -76,6 +80,16 @@ export function readContentFile(file: string): Map<string, ItemContent> {
       out.set(String(o.id), o);
     });
   return out;
+}
+
+/** Validation users held out of training for model selection (see fit). */
+export const DEFAULT_HOLDOUT = 5000;
+
+function withTarget(c: EvalCase): Int32Array {
+  const s = new Int32Array(c.history.length + 1);
+  s.set(c.history);
+  s[c.history.length] = c.target;
+  return s;
 }
 
 class SasRecRecommender implements Recommender {
@@ -120,8 +134,21 @@ class SasRecRecommender implements Recommender {
     const content = this.ctx.options.content ? readContentFile(this.ctx.options.content) : undefined;
     const settings = this.settings(opts);
     if (this.name === 'served' && validation?.length) settings.reserveSeconds = 60;
+    // Validation hold-out: `holdout` users (seeded draw) keep their validation item out of training
+    // and are the only cases used for early stopping and the blend weight; every other user's
+    // validation item is appended to their training sequence (the most recent interactions are
+    // the most informative ones). holdout=0: train on training items only, select on all cases.
+    const holdout = Number(this.ctx.options.holdout ?? DEFAULT_HOLDOUT);
+    let selectOn = validation ?? [];
+    const sequences = train.sequences.slice();
+    if (validation?.length && holdout > 0 && holdout < validation.length) {
+      const order = Array.from(validation.keys());
+      shuffleInPlace(order, mulberry32(opts.seed ^ 0x9e3779b9));
+      selectOn = order.slice(0, holdout).map((i) => validation[i]);
+      for (const i of order.slice(holdout)) sequences[validation[i].user] = withTarget(validation[i]);
+    }
     const { model, report } = await trainSequenceModel(
-      { itemIds: train.itemIds, sequences: train.sequences, validation, content },
+      { itemIds: train.itemIds, sequences, validation: selectOn, content },
       settings,
     );
     this.model = model;
@@ -129,10 +156,10 @@ class SasRecRecommender implements Recommender {
     if (report.bestValNdcg10 !== null) metrics['val_NDCG@10'] = report.bestValNdcg10;
     if (this.name === 'served') {
       let weight = 0;
-      if (validation?.length) {
-        // choose the weight with transitions of the training sequences only, on validation targets
-        const tTrain = Transitions.count(train.sequences, train.numItems);
-        const sel = selectBlendWeight(model, tTrain, validation);
+      if (selectOn.length) {
+        // choose the weight on the selection cases, with transitions of what the model was trained on
+        const tTrain = Transitions.count(sequences, train.numItems);
+        const sel = selectBlendWeight(model, tTrain, selectOn);
         weight = sel.weight;
         metrics['val_NDCG@10_served'] = sel.ndcgByWeight[String(weight)];
         console.error(
@@ -145,14 +172,9 @@ class SasRecRecommender implements Recommender {
         );
       }
       // then count transitions on everything known at fit time (training + validation items)
-      const sequences = train.sequences.slice();
-      for (const c of validation ?? []) {
-        const s = new Int32Array(c.history.length + 1);
-        s.set(c.history);
-        s[c.history.length] = c.target;
-        sequences[c.user] = s;
-      }
-      model.transitions = Transitions.count(sequences, train.numItems);
+      const all = train.sequences.slice();
+      for (const c of validation ?? []) all[c.user] = withTarget(c);
+      model.transitions = Transitions.count(all, train.numItems);
       model.blend = { weight, transform: 'log1p' };
       this.scorer = ServedScorer.fromModel(model);
     }
