@@ -20,6 +20,11 @@ export interface FitInput {
   validation?: readonly ValidationCase[];
   /** Item content by external id (enables the content tower). */
   content?: ReadonlyMap<string, ItemContent>;
+  /**
+   * Per position of `sequences`: how much that item counts as a next-item target (default 1),
+   * e.g. more for items users bought after a recommendation showed them.
+   */
+  weights?: readonly Float32Array[];
 }
 
 export type FitSettings = Partial<Omit<NetConfig, 'numItems' | 'contentVocab'>> &
@@ -55,17 +60,27 @@ export interface FitReport {
 interface Example {
   input: Int32Array;
   labels: Int32Array;
+  /** Loss weight of each label (absent: 1). */
+  weights?: Float32Array;
 }
 
 /** Next-item examples: input = items[..n-2], labels = items[1..], last maxLen positions. */
-export function makeExamples(sequences: readonly Int32Array[], maxLen: number): Example[] {
+export function makeExamples(
+  sequences: readonly Int32Array[],
+  maxLen: number,
+  weights?: readonly Float32Array[],
+): Example[] {
   const out: Example[] = [];
-  for (const s of sequences) {
+  sequences.forEach((s, i) => {
     const n = s.length;
-    if (n < 2) continue;
+    if (n < 2) return;
     const m = Math.min(n - 1, maxLen);
-    out.push({ input: s.subarray(n - 1 - m, n - 1), labels: s.subarray(n - m, n) });
-  }
+    out.push({
+      input: s.subarray(n - 1 - m, n - 1),
+      labels: s.subarray(n - m, n),
+      weights: weights?.[i]?.subarray(n - m, n),
+    });
+  });
   return out;
 }
 
@@ -151,7 +166,7 @@ export async function trainSequenceModel(
   });
   const model = new SequenceModel({ tf, net, itemIds: input.itemIds, idMask, content });
 
-  const examples = makeExamples(input.sequences, cfg.maxLen);
+  const examples = makeExamples(input.sequences, cfg.maxLen, input.weights);
   const numPositions = examples.reduce((a, e) => a + e.labels.length, 0);
   let valCases = input.validation ?? [];
   if (train.validationUsers > 0 && valCases.length > train.validationUsers) {
@@ -200,14 +215,17 @@ export async function trainSequenceModel(
       const inp = new Int32Array(B * L);
       const pos: number[] = [];
       const lab: number[] = [];
+      const wts: number[] = [];
       batch.forEach((e, r) => {
         const m = e.input.length;
         for (let t = 0; t < m; t++) {
           inp[r * L + (L - m) + t] = e.input[t] + 1;
           pos.push(r * L + (L - m) + t);
           lab.push(e.labels[t]);
+          wts.push(e.weights ? e.weights[t] : 1);
         }
       });
+      const weightSum = wts.reduce((a, b) => a + b, 0);
       let cand: Int32Array | undefined;
       if (train.negatives > 0) {
         const colOf = new Map<number, number>();
@@ -224,6 +242,7 @@ export async function trainSequenceModel(
         const inpT = tf.tensor2d(inp, [B, L], 'int32');
         const posT = tf.tensor1d(Int32Array.from(pos), 'int32');
         const labT = tf.tensor1d(Int32Array.from(lab), 'int32');
+        const wT = tf.tensor1d(Float32Array.from(wts));
         const candT = cand ? tf.tensor1d(cand, 'int32') : undefined;
         const cost = optimizer.minimize(
           () => {
@@ -233,12 +252,12 @@ export async function trainSequenceModel(
             if (!candT) {
               const logits = tf.matMul(hv, table, false, true);
               const tgt = tf.sum(tf.mul(hv, tf.gather(table, labT)), 1);
-              return tf.mean(tf.sub(tf.logSumExp(logits, 1), tgt));
+              return tf.div(tf.sum(tf.mul(wT, tf.sub(tf.logSumExp(logits, 1), tgt))), weightSum);
             }
             // sampled softmax: the batch's targets + uniform negatives
             const logits = tf.matMul(hv, tf.gather(table, candT), false, true);
             const tgt = tf.sum(tf.mul(hv, tf.gather(table, labT)), 1);
-            return tf.mean(tf.sub(tf.logSumExp(logits, 1), tgt));
+            return tf.div(tf.sum(tf.mul(wT, tf.sub(tf.logSumExp(logits, 1), tgt))), weightSum);
           },
           true,
           vars,

@@ -24,7 +24,13 @@ export async function fitServedModel(
   options: { transitions: boolean } = { transitions: true },
 ): Promise<{ model: SequenceModel; epochs: number; bestValNdcg10: number | null; trainSeconds: number }> {
   const { model, report } = await trainSequenceModel(
-    { itemIds: split.itemIds, sequences: split.sequences, validation: split.validation, content },
+    {
+      itemIds: split.itemIds,
+      sequences: split.sequences,
+      weights: split.weights,
+      validation: split.validation,
+      content,
+    },
     { ...settings, reserveSeconds: split.validation.length ? 30 : 0 },
   );
   const numItems = split.itemIds.length;

@@ -28,7 +28,7 @@ export class TrainingScheduler {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, ['eventsClean', 'catalog', 'modelPublished'], {
+      await ensureTopics(admin, ['eventsClean', 'catalog', 'modelPublished', 'outcomes'], {
         prefix: this.config.RECO_TOPIC_PREFIX,
         partitions: this.config.RECO_TOPIC_PARTITIONS,
         replicationFactor: this.config.KAFKA_REPLICATION_FACTOR,

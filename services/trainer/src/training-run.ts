@@ -6,7 +6,8 @@ import type { TrainerConfig } from './config';
 import { buildHistories } from './domain/histories';
 import { qualityGate, type GateDecision, type HoldoutMetrics } from './domain/quality-gate';
 import { splitByTime } from './domain/split';
-import { formatWatermark, replayCatalog, replayInteractions } from './adapters/event-log';
+import { formatWatermark, replayCatalog, replayInteractions, replayOutcomes } from './adapters/event-log';
+import { outcomeBonuses } from './domain/outcome-weights';
 import type { ModelStore } from './adapters/model-store';
 import { evaluateOnHoldout, fitServedModel } from './model-fitting';
 
@@ -42,12 +43,14 @@ export async function runTraining(deps: {
   const topics = topicNames(config.RECO_TOPIC_PREFIX);
   const seconds = () => (Date.now() - started) / 1000;
 
-  const [events, catalog] = await Promise.all([
+  const [events, catalog, feedback] = await Promise.all([
     replayInteractions(kafka, topics.eventsClean),
     replayCatalog(kafka, topics.catalog),
+    replayOutcomes(kafka, topics.outcomes),
   ]);
   const histories = buildHistories(events.interactions);
-  const split = splitByTime(histories, config.TRAINER_HOLDOUT_FRACTION, catalog.content.keys());
+  const bonuses = outcomeBonuses(feedback.outcomes);
+  const split = splitByTime(histories, config.TRAINER_HOLDOUT_FRACTION, catalog.content.keys(), bonuses);
   const base = { users: histories.size, items: split.itemIds.length };
   logger.info(
     {

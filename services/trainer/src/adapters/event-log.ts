@@ -1,5 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { CatalogItem, ClickstreamEvent } from '@reco/contracts';
+import { CatalogItem, ClickstreamEvent, Outcome } from '@reco/contracts';
+import type { LabeledOutcome } from '../domain/outcome-weights';
 import type { ItemContent } from '@reco/model';
 import type { Interaction } from '../domain/histories';
 
@@ -103,6 +104,20 @@ export async function replayCatalog(
     });
   });
   return { content, watermark };
+}
+
+/** The feedback service's labeled outcomes (what users did with what they were shown). */
+export async function replayOutcomes(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ outcomes: LabeledOutcome[]; watermark: Record<number, string> }> {
+  const outcomes: LabeledOutcome[] = [];
+  const watermark = await replayTopic(kafka, topic, (m) => {
+    if (!m.value) return;
+    const o = Outcome.decode(m.value);
+    outcomes.push({ outcomeId: o.outcomeId, userId: o.userId, itemId: o.itemId, type: o.type });
+  });
+  return { outcomes, watermark };
 }
 
 /** "topic:partition=offset,..." — the data a version was trained on. */

@@ -30,3 +30,14 @@ test('before the cutoff trains (last item to validation), the first item after i
     [{ user: 0, history: [0, 1, 2], target: 3 }],
   );
 });
+
+test('feedback bonuses weight the positions of the interactions they label', () => {
+  const s = splitByTime(histories, 0.25, [], new Map([['u1', new Map([['b', 1]])]]));
+  assert.deepEqual(
+    s.weights.map((w) => [...w]),
+    [
+      [1, 2, 1],
+      [1, 1],
+    ],
+  );
+});

@@ -11,6 +11,8 @@ export interface TrainingSplit {
   itemIds: string[];
   /** Training sequences as item indices (validation targets removed). */
   sequences: Int32Array[];
+  /** Per position of `sequences`: 1 + the feedback bonus of that interaction. */
+  weights: Float32Array[];
   /** Early stopping and blend selection: each eligible user's last training item. */
   validation: { user: number; history: Int32Array; target: number }[];
   /** What the quality gate compares versions on: the first item after the cutoff. */
@@ -39,6 +41,7 @@ export function splitByTime(
   histories: ReadonlyMap<string, UserHistory>,
   holdoutFraction: number,
   catalogItems: Iterable<string> = [],
+  bonuses: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map(),
 ): TrainingSplit {
   const cutoffTime = timeCutoff(histories.values(), holdoutFraction);
   const index = new Map<string, number>();
@@ -53,23 +56,28 @@ export function splitByTime(
     return i;
   };
   const sequences: Int32Array[] = [];
+  const weights: Float32Array[] = [];
   const validation: TrainingSplit['validation'] = [];
   const holdout: HoldoutCase[] = [];
-  for (const h of histories.values()) {
+  for (const [userId, h] of histories) {
     let n = 0;
     while (n < h.items.length && h.times[n]! < cutoffTime) n++;
     const before = h.items.slice(0, n);
     if (before.length === 0) continue;
     if (n < h.items.length) holdout.push({ history: before, target: h.items[n]! });
     const indices = Int32Array.from(before.map(idOf));
+    const userBonus = bonuses.get(userId);
+    const w = Float32Array.from(before, (item) => 1 + (userBonus?.get(item) ?? 0));
     const user = sequences.length;
     if (indices.length >= 3) {
       sequences.push(indices.slice(0, -1));
+      weights.push(w.slice(0, -1));
       validation.push({ user, history: indices.slice(0, -1), target: indices[indices.length - 1]! });
     } else {
       sequences.push(indices);
+      weights.push(w);
     }
   }
   for (const item of catalogItems) idOf(item);
-  return { itemIds, sequences, validation, holdout, cutoffTime };
+  return { itemIds, sequences, weights, validation, holdout, cutoffTime };
 }
