@@ -18,7 +18,7 @@ export const ingestSettings = z.object({
     .describe('Kafka transactional id; stable per replica so a restart fences its predecessor'),
   INGEST_CONCURRENCY: setting
     .int(1, 32)
-    .default(3)
+    .default(6)
     .describe('partitions processed at once, each with its own transactional producer'),
   INGEST_DEDUP_WINDOW_SECONDS: setting
     .int(1, 30 * 86400)

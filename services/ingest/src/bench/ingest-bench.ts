@@ -16,6 +16,7 @@ import { ensureTopics } from '@reco/platform';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const repo = join(__dirname, '..', '..', '..', '..');
@@ -57,22 +58,30 @@ async function main() {
 
   const groupId = `${prefix}ingest`;
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-  const child = spawn(process.execPath, [...nodeArgs, join(repo, 'services', 'ingest', 'dist', 'main.js')], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: brokers.join(','),
-      REDIS_URL: redisUrl,
-      RECO_TOPIC_PREFIX: prefix,
-      REDIS_KEY_PREFIX: prefix,
-      RECO_PSEUDONYMIZATION_KEY: 'benchmark-key-benchmark-key-0123456789',
-      INGEST_GROUP_ID: groupId,
-      INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  // More replicas = more consumer-group members, as ops scale ingest.
+  const children = Array.from({ length: REPLICAS }, (_, r) => {
+    const child = spawn(
+      process.execPath,
+      [...nodeArgs, join(repo, 'services', 'ingest', 'dist', 'main.js')],
+      {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: brokers.join(','),
+          REDIS_URL: redisUrl,
+          RECO_TOPIC_PREFIX: prefix,
+          REDIS_KEY_PREFIX: prefix,
+          RECO_PSEUDONYMIZATION_KEY: 'benchmark-key-benchmark-key-0123456789',
+          INGEST_GROUP_ID: groupId,
+          INGEST_TRANSACTIONAL_ID: `${prefix}ingest-${r}`,
+          HTTP_PORT: '0',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    createInterface({ input: child.stdout! }).on('line', () => undefined);
+    return child;
   });
-  createInterface({ input: child.stdout! }).on('line', () => undefined);
 
   // Throughput from the first committed batch to the last, read from the group's offsets.
   let first: { t: number; n: number } | undefined;
@@ -86,7 +95,7 @@ async function main() {
     if (done >= N) break;
   }
   const end = Date.now();
-  child.kill('SIGTERM');
+  for (const child of children) child.kill('SIGTERM');
   await admin.disconnect();
   if (!first || done < N) throw new Error(`ingest processed only ${done} of ${N} events`);
   const ingestRate = (done - first.n) / ((end - first.t) / 1000);
@@ -128,6 +137,7 @@ async function main() {
   const result = {
     events: N,
     partitions: PARTITIONS,
+    replicas: REPLICAS,
     message_bytes: recordSize,
     ingest_events_per_second: Math.round(ingestRate),
     producer_performance_records_per_second: Math.round(ceiling),
