@@ -47,7 +47,7 @@ export const DEFAULT_NET: Omit<NetConfig, 'numItems' | 'contentVocab'> = {
 
 export const DEFAULT_TRAIN: TrainConfig = {
   seed: 42,
-  learningRate: 0.001,
+  learningRate: 0.002,
   batchSize: 128,
   epochs: 200,
   patience: 5,
