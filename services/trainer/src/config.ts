@@ -25,7 +25,7 @@ export const trainerSettings = z.object({
   TRAINER_HEADS: setting.int(1, 16).default(2),
   TRAINER_MAX_LEN: setting.int(2, 1000).default(50),
   TRAINER_DROPOUT: fraction().default(0.3),
-  TRAINER_LEARNING_RATE: z.coerce.number().positive().max(1).default(0.001),
+  TRAINER_LEARNING_RATE: z.coerce.number().positive().max(1).default(0.002),
   TRAINER_BATCH_SIZE: setting.int(1, 8192).default(128),
   TRAINER_NEGATIVES: setting
     .int(0, 100_000)
