@@ -1,16 +1,10 @@
 /** Small seeded random helpers (mulberry32), so training is reproducible for a given seed. */
+import { mulberry32 } from '@reco/evaluation';
+
 export type Rand = () => number;
 
-export function mulberry32(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// One PRNG for the project: the evaluation harness's (seeded, platform-independent).
+export { mulberry32 };
 
 /** A fresh 31-bit integer seed from a generator (for tf ops that take a seed). */
 export function nextSeed(rand: Rand): number {
