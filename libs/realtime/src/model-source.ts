@@ -25,6 +25,8 @@ export class ModelWatcher {
     private readonly groupPrefix: string,
     private readonly onModel: (m: ModelPublished) => Promise<void>,
     private readonly onError: (err: unknown, m: ModelPublished) => void,
+    /** Older versions to load as well (e.g. versions an experiment arm pins). */
+    private readonly keepFromHistory: (m: ModelPublished) => boolean = () => false,
   ) {}
 
   async start(): Promise<void> {
@@ -36,17 +38,18 @@ export class ModelWatcher {
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
       eachBatch: async ({ batch, resolveOffset }) => {
-        if (batch.messages.length === 0) return;
-        const last = batch.messages[batch.messages.length - 1];
-        // History: skip to the newest message the broker has.
+        // History: only the newest message the broker has counts, and pinned older versions.
         const newest = BigInt(batch.highWatermark) - 1n;
-        resolveOffset(last.offset);
-        if (BigInt(last.offset) < newest || !last.value) return;
-        const m = ModelPublished.decode(last.value);
-        try {
-          await this.onModel(m);
-        } catch (err) {
-          this.onError(err, m);
+        for (const message of batch.messages) {
+          resolveOffset(message.offset);
+          if (!message.value) continue;
+          const m = ModelPublished.decode(message.value);
+          if (BigInt(message.offset) < newest && !this.keepFromHistory(m)) continue;
+          try {
+            await this.onModel(m);
+          } catch (err) {
+            this.onError(err, m);
+          }
         }
       },
     });

@@ -14,7 +14,8 @@ import {
   type Registry,
 } from '@reco/platform';
 import { ModelWatcher } from '@reco/realtime';
-import { type InferenceConfig, recommenderSettings, requestLimits } from './config';
+import { experimentFromSettings } from '@reco/experiments';
+import { type InferenceConfig, pinnedVersions, recommenderSettings, requestLimits } from './config';
 import { Catalog } from './domain/catalog';
 import { CatalogConsumer } from './adapters/catalog-consumer';
 import { ImpressionPublisher } from './adapters/impressions';
@@ -50,6 +51,7 @@ export class InferenceRuntime {
   ) {
     this.kafka = createKafka('reco-inference', config.KAFKA_BROKERS, logger);
     const topics = topicNames(config.RECO_TOPIC_PREFIX);
+    const pinned = pinnedVersions(experimentFromSettings(config));
     this.registry = new ModelRegistry(
       config.INFERENCE_KEEP_VERSIONS,
       {
@@ -63,6 +65,7 @@ export class InferenceRuntime {
         metrics.modelVersion.reset();
         metrics.modelVersion.set({ version: v.version }, 1);
       },
+      pinned,
     );
     this.users = new UserReader(config.REDIS_URL, config.REDIS_KEY_PREFIX, config.REDIS_TIMEOUT_MS, logger);
     this.popularity = new PopularityCache(this.users.redis, config.REDIS_KEY_PREFIX, 1000, logger);
@@ -95,6 +98,7 @@ export class InferenceRuntime {
       },
       (err, m) =>
         logger.error({ err: String(err), version: m.modelVersion, uri: m.artifactUri }, 'model load failed'),
+      (m) => pinned.has(m.modelVersion),
     );
     this.recommender = new Recommender({
       catalog: this.catalog,

@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { Pseudonymizer } from '@reco/platform';
-import { ArmAssigner, experimentFromSettings, experimentSettings } from '@reco/experiments';
+import {
+  ArmAssigner,
+  armModel,
+  experimentFromSettings,
+  experimentSettings,
+  type Experiment,
+} from '@reco/experiments';
 import { commonSettings, loadConfig, setting } from '@reco/platform';
 import type { RequestLimits } from './domain/validation';
 import type { RecommenderSettings } from './recommender';
@@ -123,3 +129,12 @@ export const recommenderSettings = (c: InferenceConfig): RecommenderSettings => 
     : undefined,
   scoreBatch: { maxBatch: c.INFERENCE_SCORE_MAX_BATCH, maxWaitMs: c.INFERENCE_SCORE_MAX_WAIT_MS },
 });
+
+/** Model versions that experiment arms serve by name: kept loaded. */
+export const pinnedVersions = (experiment: Experiment): Set<string> =>
+  new Set(
+    experiment.arms.flatMap((arm) => {
+      const m = armModel(arm);
+      return m.kind === 'version' ? [m.version] : [];
+    }),
+  );

@@ -623,3 +623,56 @@ test('an A/B experiment splits users stably between arms and stamps the arm on a
     await stopService(ab);
   }
 });
+
+test('an arm pinned to an older model version is served by that version, kept loaded beyond INFERENCE_KEEP_VERSIONS', async () => {
+  // By now sasrec-t2 is live (the switch test published it) and features encodes with it.
+  const users = Array.from({ length: 24 }, (_, u) => `pin-user-${String(u).padStart(26, '0')}`);
+  await producer.send({
+    topic: topics.eventsClean,
+    messages: users.map((u, i) => event(u, `item-${10 + (i % 20)}`)),
+  });
+  await poll(
+    'features wrote every pinned-test user',
+    async () => {
+      const states = await Promise.all(users.map((u) => redis.getBuffer(userKey(prefix, u))));
+      return states.every((s) => s && decodeUserState(s).vector) ? true : undefined;
+    },
+    20_000,
+  );
+  const experiment = {
+    id: 'pin-int',
+    arms: [
+      { name: 'old', model: 'sasrec-t1', share: 0.5 },
+      { name: 'new', model: 'live', share: 0.5 },
+    ],
+  };
+  const pinned = startService('inference', {
+    RECO_EXPERIMENT: JSON.stringify(experiment),
+    INFERENCE_KEEP_VERSIONS: '1',
+    INFERENCE_GROUP_ID: `${prefix}inference-pin`,
+  });
+  try {
+    await pinned.waitFor('model loaded', (e) => e.version === 'sasrec-t1');
+    await pinned.waitFor('model loaded', (e) => e.version === 'sasrec-t2');
+    const { port } = await pinned.waitFor('grpc listening');
+    const c = new RecommenderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    try {
+      await poll('the catalog in the pinned instance', async () => {
+        const r = await rec('nobody-pin', 5, undefined, c);
+        return r.items.length === 5 ? r : undefined;
+      });
+      const seen = new Set<string>();
+      for (const user of users) {
+        const r = await rec(user, 5, undefined, c);
+        assert.equal(r.fallback, false, `${user} (${r.experimentArm}) gets a personalized answer`);
+        assert.equal(r.modelVersion, r.experimentArm === 'old' ? 'sasrec-t1' : 'sasrec-t2');
+        seen.add(r.experimentArm);
+      }
+      assert.deepEqual([...seen].sort(), ['new', 'old'], 'both arms were exercised');
+    } finally {
+      c.close();
+    }
+  } finally {
+    await stopService(pinned);
+  }
+});

@@ -140,11 +140,12 @@ export class Recommender {
         arm.name,
       );
     }
-    const v = state?.vector ? this.d.registry.byTag(state.vector.modelTag) : undefined;
+    const served = await this.servingVersionFor(armModel(arm), state);
+    const v = served?.version;
     let items: RankedResult[] = [];
     let personalized = false;
-    if (v && state?.vector && this.d.registry.current) {
-      items = await this.personalized(v, state, req.k, req.filters, exclude);
+    if (served && state && this.d.registry.current) {
+      items = await this.personalized(served.version, served.user, state, req.k, req.filters, exclude);
       personalized = items.length > 0;
     } else {
       const reason = read.degraded
@@ -193,15 +194,42 @@ export class Recommender {
     return out;
   }
 
+  /**
+   * The version that ranks for this user and the user's vector under it: the version that
+   * encoded the stored vector (live arms); for an arm pinned to a version, that version, with
+   * the vector encoded here from the user's recent items when features wrote it under another.
+   */
+  private async servingVersionFor(
+    arm: ReturnType<typeof armModel>,
+    state: UserState | undefined,
+  ): Promise<{ version: ServingVersion; user: Float32Array } | undefined> {
+    if (!state) return undefined;
+    if (arm.kind !== 'version') {
+      const v = state.vector ? this.d.registry.byTag(state.vector.modelTag) : undefined;
+      return v && state.vector ? { version: v, user: state.vector.values } : undefined;
+    }
+    const pinned = this.d.registry.byVersion(arm.version);
+    if (!pinned) return undefined; // not loaded (yet): the fallback below answers, counted
+    if (state.vector?.modelTag === pinned.tag) return { version: pinned, user: state.vector.values };
+    const recent: number[] = [];
+    for (const r of state.recent) {
+      const l = pinned.labelOfHash(r.item);
+      if (l !== undefined && l < pinned.numItems) recent.push(l);
+    }
+    if (recent.length === 0) return undefined;
+    const user = await this.timed('model', () => pinned.model.encodeUsers([Int32Array.from(recent)]));
+    return { version: pinned, user };
+  }
+
   private async personalized(
     v: ServingVersion,
+    user: Float32Array,
     state: UserState,
     k: number,
     filters: Filters | undefined,
     exclude: Set<string>,
   ): Promise<RankedResult[]> {
     const s = this.d.settings;
-    const user = state.vector!.values;
     const recent: number[] = [];
     for (const r of state.recent) {
       const l = v.labelOfHash(r.item);

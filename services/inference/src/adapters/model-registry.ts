@@ -137,6 +137,8 @@ export class ModelRegistry {
     private readonly catalogItems: () => Iterable<ItemFacts>,
     private readonly logger: Logger,
     private readonly onSwitch: (v: ServingVersion) => void = () => undefined,
+    /** Versions an experiment arm serves: kept loaded beyond `keep`. */
+    private readonly pinned: ReadonlySet<string> = new Set(),
   ) {}
 
   get current(): ServingVersion | undefined {
@@ -145,6 +147,10 @@ export class ModelRegistry {
 
   byTag(tag: number): ServingVersion | undefined {
     return this.versions.get(tag);
+  }
+
+  byVersion(version: string): ServingVersion | undefined {
+    return this.versions.get(hash32(version));
   }
 
   load(m: ModelPublished): Promise<boolean> {
@@ -166,12 +172,14 @@ export class ModelRegistry {
     }
     this.versions.set(v.tag, v);
     this.order = [v, ...this.order];
-    for (const old of this.order.slice(this.keep)) {
+    const kept = this.order.filter((o, i) => i < this.keep || this.pinned.has(o.version));
+    for (const old of this.order) {
+      if (kept.includes(old)) continue;
       this.versions.delete(old.tag);
       // requests in flight only use the scorer's arrays and the index, which outlive dispose()
       old.model.dispose();
     }
-    this.order = this.order.slice(0, this.keep);
+    this.order = kept;
     this.onSwitch(v);
     this.logger.info(
       {
