@@ -2,7 +2,7 @@ import { DEFAULT_NET, DEFAULT_TRAIN, type NetConfig, type TrainConfig } from './
 import { ContentIndex, type ItemContent } from './content';
 import { SasRecNet } from './net';
 import { fullRank, ndcgAt } from './ranking';
-import { mulberry32, nextSeed, shuffleInPlace, type Rand } from './rng';
+import { mulberry32, nextSeed, normalArray, shuffleInPlace, type Rand } from './rng';
 import { contentTensors, SequenceModel } from './sequence-model';
 import { getTf, stderrLogger, type TF } from './tf';
 
@@ -34,6 +34,8 @@ export type FitSettings = Partial<Omit<NetConfig, 'numItems' | 'contentVocab'>> 
     reserveSeconds?: number;
     log?: (message: string, fields?: Record<string, unknown>) => void;
     onEpoch?: (e: EpochLog, fractionOfBudget: number) => void;
+    /** Start from this model's weights (same architecture); its items keep their embeddings. */
+    warmStart?: SequenceModel;
   };
 
 export interface EpochLog {
@@ -159,10 +161,20 @@ export async function trainSequenceModel(
     for (const s of input.sequences) for (let j = 0; j < s.length; j++) idMask[s[j]] = 1;
   }
   const cfg: NetConfig = { numItems, ...netBase, contentVocab: content ? content.vocab.length : 0 };
+  const init = settings.warmStart
+    ? warmStartWeights(settings.warmStart, input.itemIds, cfg, rand)
+    : undefined;
+  if (settings.warmStart)
+    log('sasrec: warm start', {
+      from: settings.warmStart.numItems,
+      items: numItems,
+      weights: init?.size ?? 0,
+    });
   const net = new SasRecNet(tf, cfg, {
     rand,
     idMask,
     content: content ? contentTensors(content) : undefined,
+    init,
   });
   const model = new SequenceModel({ tf, net, itemIds: input.itemIds, idMask, content });
 
@@ -325,4 +337,42 @@ export async function trainSequenceModel(
   };
   model.training = { ...report, epochs: epochs.length };
   return { model, report };
+}
+
+/**
+ * Initial weights taken from a trained model for a new training run: every weight of the same
+ * architecture, and the item embeddings of the items both know (matched by id); items the
+ * old model did not know are appended with a fresh random embedding. The content embeddings
+ * start fresh (the token vocabulary may have changed). A different architecture: nothing.
+ */
+export function warmStartWeights(
+  from: SequenceModel,
+  itemIds: readonly string[],
+  cfg: NetConfig,
+  rand: Rand,
+): Map<string, Float32Array> {
+  const init = new Map<string, Float32Array>();
+  const old = from.config;
+  if (
+    old.dim !== cfg.dim ||
+    old.blocks !== cfg.blocks ||
+    old.heads !== cfg.heads ||
+    old.ffnDim !== cfg.ffnDim
+  )
+    return init;
+  const snap = from.net.snapshot();
+  for (const [name, values] of snap) {
+    if (name === 'item_emb' || name === 'content_emb') continue;
+    if (name === 'pos_emb' && old.maxLen !== cfg.maxLen) continue;
+    init.set(name, values);
+  }
+  const d = cfg.dim;
+  const oldTable = snap.get('item_emb')!;
+  const table = normalArray(itemIds.length * d, Math.sqrt(2 / (itemIds.length + d)), rand);
+  itemIds.forEach((id, i) => {
+    const j = from.itemIndex(id);
+    if (j !== undefined) table.set(oldTable.subarray(j * d, (j + 1) * d), i * d);
+  });
+  init.set('item_emb', table);
+  return init;
 }

@@ -32,6 +32,10 @@ export const trainerSettings = z.object({
     .default(0)
     .describe('sampled-softmax negatives; 0 = full softmax'),
   TRAINER_SEED: setting.int(0, 2 ** 31).default(42),
+  TRAINER_WARM_START: setting
+    .bool()
+    .default(true)
+    .describe("start from the live version's weights (new items appended to the embedding table)"),
   TRAINER_TRANSITIONS: setting
     .bool()
     .default(true)

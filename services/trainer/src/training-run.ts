@@ -17,6 +17,8 @@ export interface RunReport {
   version?: string;
   candidate?: HoldoutMetrics;
   live?: HoldoutMetrics & { version: string };
+  /** The live version the candidate's weights started from, if any. */
+  warmStartedFrom?: string;
   users: number;
   items: number;
   seconds: number;
@@ -83,15 +85,18 @@ export async function runTraining(deps: {
     log: (message, fields) => logger.debug(fields ?? {}, message),
     onEpoch: (e) => deps.onEpoch?.(e.epoch, e.loss, e.valNdcg10),
   };
+  // The live version both warm-starts the candidate and is what the candidate must beat.
+  const liveVersion = await store.live();
+  const liveModel = liveVersion ? await SequenceModel.load(await store.localPath(liveVersion)) : undefined;
+  if (config.TRAINER_WARM_START && liveModel) settings.warmStart = liveModel;
+  const warmStartedFrom = settings.warmStart ? liveVersion : undefined;
   const fitted = await fitServedModel(split, catalog.content.size ? catalog.content : undefined, settings, {
     transitions: config.TRAINER_TRANSITIONS,
   });
   const candidate = evaluateOnHoldout(fitted.model, split.holdout);
 
   let live: RunReport['live'];
-  const liveVersion = await store.live();
-  if (liveVersion) {
-    const liveModel = await SequenceModel.load(await store.localPath(liveVersion));
+  if (liveModel && liveVersion) {
     try {
       live = { ...evaluateOnHoldout(liveModel, split.holdout), version: liveVersion };
     } finally {
@@ -108,7 +113,15 @@ export async function runTraining(deps: {
   );
   if (!decision.publish) {
     fitted.model.dispose();
-    return { outcome: 'refused', reason: decision.reason, candidate, live, ...base, seconds: seconds() };
+    return {
+      outcome: 'refused',
+      reason: decision.reason,
+      candidate,
+      live,
+      warmStartedFrom,
+      ...base,
+      seconds: seconds(),
+    };
   }
 
   const now = new Date();
@@ -159,6 +172,7 @@ export async function runTraining(deps: {
     version,
     candidate,
     live,
+    warmStartedFrom,
     ...base,
     seconds: seconds(),
   };

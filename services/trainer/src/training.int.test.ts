@@ -69,7 +69,7 @@ async function trainOnce(env: Record<string, string>): Promise<RunReport> {
   }
 }
 
-test('events in → a model version in the store + a model-published message; a worse model is refused', async () => {
+test('events in → a model version in the store + a model-published message; a worse model is refused; the next run warm-starts', async () => {
   const prefix = uniquePrefix('trainer');
   const topics = topicNames(prefix);
   const kafka = new Kafka({
@@ -137,11 +137,22 @@ test('events in → a model version in the store + a model-published message; a 
   assert.match(announcement.dataWatermark, /reco\.events\.clean\.v1:0=\d+/);
   assert.ok(announcement.metrics['holdout_NDCG@10']! > 0.5);
 
-  // An untrained transformer without the transition channel: clearly worse, so refused.
-  const second = await trainOnce({ ...common, TRAINER_EPOCHS: '0', TRAINER_TRANSITIONS: 'false' });
+  // An untrained (cold) transformer without the transition channel: clearly worse, so refused.
+  const second = await trainOnce({
+    ...common,
+    TRAINER_EPOCHS: '0',
+    TRAINER_TRANSITIONS: 'false',
+    TRAINER_WARM_START: 'false',
+  });
   assert.equal(second.outcome, 'refused', second.reason);
   assert.ok(second.live!.ndcg10 > second.candidate!.ndcg10);
   assert.equal((await readFile(join(store, 'LIVE'), 'utf8')).trim(), first.version, 'the live version stays');
   const after = await readTopic(kafka, topics.modelPublished, { expected: 2, timeoutMs: 3000 });
   assert.equal(after.length, 1, 'nothing more was announced');
+
+  // The next regular run starts from the live version's weights and passes the gate.
+  const third = await trainOnce(common);
+  assert.equal(third.warmStartedFrom, first.version);
+  assert.equal(third.outcome, 'published', third.reason);
+  assert.equal((await readFile(join(store, 'LIVE'), 'utf8')).trim(), third.version);
 });
