@@ -18,8 +18,10 @@ export const ingestSettings = z.object({
     .describe('Kafka transactional id; stable per replica so a restart fences its predecessor'),
   INGEST_CONCURRENCY: setting
     .int(1, 32)
-    .default(6)
-    .describe('partitions processed at once, each with its own transactional producer'),
+    .default(3)
+    .describe(
+      'partitions processed at once, each with its own transactional producer; keep it at most the partitions a replica owns',
+    ),
   INGEST_DEDUP_WINDOW_SECONDS: setting
     .int(1, 30 * 86400)
     .default(86400)

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
-import { ensureTopics } from '@reco/platform';
 import { generateShop, generateShoppers, simulateHistory, simulationRandom } from '@reco/simulator';
 import { getTestInfra, uniquePrefix, type TestInfra } from '@reco/testing';
 import { publishCatalog, publishHistory, runTraffic } from './shop-traffic';
@@ -31,23 +30,6 @@ test('end to end: events in → model trained → Recommend answers → impressi
   const prefix = uniquePrefix('e2e');
   const topics = topicNames(prefix);
   const kafka = new Kafka({ clientId: 'e2e', brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(
-    admin,
-    [
-      'clickstreamRaw',
-      'catalogRaw',
-      'eventsClean',
-      'catalog',
-      'deadLetter',
-      'modelPublished',
-      'impressions',
-      'outcomes',
-    ],
-    { prefix, partitions: 2, replicationFactor: 1 },
-  );
-  await admin.disconnect();
   const s = await Stack.start({
     runDir: mkdtempSync(join(tmpdir(), 'reco-e2e-')),
     prefix,

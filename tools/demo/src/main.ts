@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
 import { ArmAssigner, parseExperiment } from '@reco/experiments';
-import { ensureTopics, pseudonymize } from '@reco/platform';
+import { pseudonymize } from '@reco/platform';
 import { generateShop, generateShoppers, simulateHistory, simulationRandom } from '@reco/simulator';
 import { liveEvent, publishCatalog, publishHistory, runTraffic } from './shop-traffic';
 import { Stack } from './stack';
@@ -94,23 +94,6 @@ async function main() {
   );
 
   const kafka = new Kafka({ clientId: 'reco-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(
-    admin,
-    [
-      'clickstreamRaw',
-      'catalogRaw',
-      'eventsClean',
-      'catalog',
-      'deadLetter',
-      'modelPublished',
-      'impressions',
-      'outcomes',
-    ],
-    { prefix, partitions: 3, replicationFactor: 1 },
-  );
-  await admin.disconnect();
 
   step('starting the five services');
   const stack = await Stack.start(

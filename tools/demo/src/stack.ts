@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { RecommenderClient, type RankedItems } from '@reco/contracts';
+import { Kafka, logLevel } from 'kafkajs';
+import { RecommenderClient, TOPICS, type RankedItems, type TopicId } from '@reco/contracts';
+import { ensureTopics } from '@reco/platform';
 import { ServiceProcess, type LogEntry } from './processes';
 
 export interface StackOptions {
@@ -38,6 +40,21 @@ export class Stack {
   ) {}
 
   static async start(o: StackOptions, log: (s: string) => void = () => undefined): Promise<Stack> {
+    // Every topic of the run up front, with the run's partition count (the services would
+    // create missing ones too, each with its own defaults).
+    const kafka = new Kafka({
+      clientId: 'reco-stack',
+      brokers: o.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, Object.keys(TOPICS) as TopicId[], {
+      prefix: o.prefix,
+      partitions: o.partitions,
+      replicationFactor: 1,
+    });
+    await admin.disconnect();
     const common = {
       KAFKA_BROKERS: o.brokers,
       REDIS_URL: o.redisUrl,

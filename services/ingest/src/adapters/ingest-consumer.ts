@@ -21,6 +21,9 @@ export class IngestConsumer {
   /** One transactional producer per concurrently processed partition (a producer has one open transaction). */
   private readonly idleProducers: Producer[] = [];
   private readonly producers: Producer[] = [];
+  /** Per topic/partition: the next offset this process committed, and the batch in progress. */
+  private readonly committedUpTo = new Map<string, bigint>();
+  private readonly partitionTail = new Map<string, Promise<void>>();
   private running = false;
   private readonly topics: ReturnType<typeof topicNames>;
 
@@ -107,10 +110,38 @@ export class IngestConsumer {
     await Promise.all(this.producers.map((p) => p.disconnect()));
   }
 
-  private async handleBatch({ batch, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /**
+   * Batches of one partition run one after the other, even across a rebalance: a batch that
+   * was still committing when the group rebalanced must finish before the partition is read
+   * again, and what it committed is not processed twice. (kafkajs reads committed offsets
+   * without Kafka's require_stable, so after a rebalance it may hand back offsets that this
+   * process's last transaction is about to commit.)
+   */
+  private handleBatch(payload: EachBatchPayload): Promise<void> {
+    const key = `${payload.batch.topic}/${payload.batch.partition}`;
+    const run = (this.partitionTail.get(key) ?? Promise.resolve()).then(() =>
+      this.processBatch(key, payload),
+    );
+    this.partitionTail.set(
+      key,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private async processBatch(
+    key: string,
+    { batch, resolveOffset, isRunning, isStale }: EachBatchPayload,
+  ): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const committed = this.committedUpTo.get(key) ?? -1n;
+    const messages = batch.messages.filter((m) => BigInt(m.offset) >= committed);
+    if (messages.length === 0) {
+      resolveOffset(batch.lastOffset()); // all of it committed by this process already
+      return;
+    }
     const started = process.hrtime.bigint();
-    const raw: RawMessage[] = batch.messages.map((m) => ({
+    const raw: RawMessage[] = messages.map((m) => ({
       topic: batch.topic,
       partition: batch.partition,
       offset: m.offset,
@@ -136,6 +167,7 @@ export class IngestConsumer {
     } finally {
       this.idleProducers.push(producer);
     }
+    this.committedUpTo.set(key, BigInt(nextOffset));
     resolveOffset(batch.lastOffset());
 
     this.metrics.eventsIn.inc({ topic: batch.topic }, raw.length);
