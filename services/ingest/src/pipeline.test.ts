@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClickstreamEvent, DeadLetter } from '@reco/contracts';
-import { classifySighting, type DedupWindow } from './domain/dedup';
+import { classifySighting, confirmedMark, type DedupWindow } from './domain/dedup';
 import { DEFAULT_LIMITS } from './domain/limits';
 import { Pseudonymizer, pseudonymize } from '@reco/platform';
 import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
@@ -15,6 +15,10 @@ class MapDedup implements DedupWindow {
       if (prev === null) this.marks.set(c.eventId, c.position);
       return classifySighting(prev, c.position);
     });
+  }
+  async confirm(claims: { eventId: string; position: string }[]) {
+    for (const c of claims)
+      if (this.marks.has(c.eventId)) this.marks.set(c.eventId, confirmedMark(c.position));
   }
 }
 
@@ -89,4 +93,15 @@ test('catalog upserts are keyed by item id; bad ones dead-lettered', () => {
   assert.equal(out.catalog.length, 1);
   assert.equal(out.catalog[0]!.key, 'sku-1');
   assert.equal(DeadLetter.decode(out.deadLetters[0]!.value).field, 'title');
+});
+
+test('a batch whose transaction committed is not republished when read again', async () => {
+  const dedup = new MapDedup();
+  const batch = [msg(20, ev('p', 'u1')), msg(21, ev('q', 'u2'))];
+  const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
+  const first = await ingestClickstream(batch, deps);
+  await dedup.confirm(first.published);
+  const again = await ingestClickstream(batch, deps);
+  assert.equal(again.clean.length, 0);
+  assert.equal(again.duplicates, 2);
 });

@@ -33,6 +33,8 @@ export interface BatchOutcome {
   deadLetters: OutMessage[];
   rejections: Rejection[];
   duplicates: number;
+  /** Events published by this batch, to confirm in the dedup window once committed. */
+  published: { eventId: string; position: string }[];
 }
 
 export interface PipelineDeps {
@@ -69,7 +71,7 @@ function deadLetter(message: RawMessage, rejection: Rejection, now: number): Out
 }
 
 function emptyOutcome(): BatchOutcome {
-  return { clean: [], catalog: [], deadLetters: [], rejections: [], duplicates: 0 };
+  return { clean: [], catalog: [], deadLetters: [], rejections: [], duplicates: 0, published: [] };
 }
 
 /**
@@ -100,11 +102,15 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
       position: sourcePosition(message.topic, message.partition, message.offset),
     })),
   );
-  valid.forEach(({ event }, i) => {
+  valid.forEach(({ message, event }, i) => {
     if (sightings[i] === 'duplicate') {
       out.duplicates++;
       return;
     }
+    out.published.push({
+      eventId: event.eventId,
+      position: sourcePosition(message.topic, message.partition, message.offset),
+    });
     const pseudonym = deps.pseudonymizer.pseudonym(event.userId);
     const clean = normalizeClickstreamEvent(event, pseudonym);
     out.clean.push({

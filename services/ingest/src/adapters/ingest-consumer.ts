@@ -168,6 +168,11 @@ export class IngestConsumer {
       this.idleProducers.push(producer);
     }
     this.committedUpTo.set(key, BigInt(nextOffset));
+    // Best effort: a crash before this leaves marks that a replay from stale offsets would
+    // treat as its own; committed offsets make that replay unlikely, this makes it harmless.
+    await this.deps.dedup
+      .confirm(outcome.published)
+      .catch((err) => this.logger.warn({ err: String(err) }, 'could not confirm dedup marks'));
     resolveOffset(batch.lastOffset());
 
     this.metrics.eventsIn.inc({ topic: batch.topic }, raw.length);

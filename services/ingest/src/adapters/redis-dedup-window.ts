@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { classifySighting, type DedupWindow, type Sighting } from '../domain/dedup';
+import { classifySighting, confirmedMark, type DedupWindow, type Sighting } from '../domain/dedup';
 
 /**
  * The dedup window in Redis: one key per event id holding the position of its first
@@ -21,5 +21,13 @@ export class RedisDedupWindow implements DedupWindow {
       if (err) throw err;
       return classifySighting((previous as string | null) ?? null, claims[i]!.position);
     });
+  }
+
+  async confirm(claims: { eventId: string; position: string }[]): Promise<void> {
+    if (claims.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const c of claims)
+      pipeline.set(this.keyPrefix + c.eventId, confirmedMark(c.position), 'PX', this.windowMs, 'XX');
+    await pipeline.exec();
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifySighting, sourcePosition } from './dedup';
+import { classifySighting, confirmedMark, sourcePosition } from './dedup';
 
 test('first sighting, replay of the same position, duplicate from elsewhere', () => {
   const pos = sourcePosition('raw', 2, '41');
@@ -8,4 +8,5 @@ test('first sighting, replay of the same position, duplicate from elsewhere', ()
   assert.equal(classifySighting(null, pos), 'first');
   assert.equal(classifySighting('raw/2/41', pos), 'replay');
   assert.equal(classifySighting('raw/0/7', pos), 'duplicate');
+  assert.equal(classifySighting(confirmedMark(pos), pos), 'duplicate', 'committed once: never again');
 });

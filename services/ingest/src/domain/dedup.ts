@@ -11,10 +11,17 @@ export type Sighting = 'first' | 'replay' | 'duplicate';
  */
 export function classifySighting(previousMark: string | null, ownPosition: string): Sighting {
   if (previousMark === null) return 'first';
+  // A mark confirmed after its transaction committed is never republished, even from the
+  // same position (offsets read before that commit became visible would bring it back).
   return previousMark === ownPosition ? 'replay' : 'duplicate';
 }
+
+/** The mark of an event whose clean copy is committed. */
+export const confirmedMark = (position: string) => `${position}#committed`;
 
 /** The dedup window: claims event ids, answering how each was seen before. */
 export interface DedupWindow {
   claim(claims: { eventId: string; position: string }[]): Promise<Sighting[]>;
+  /** Marks published events as committed (after their transaction committed). */
+  confirm(claims: { eventId: string; position: string }[]): Promise<void>;
 }
