@@ -1,2 +1,3 @@
 export * from './infra';
 export * from './topics';
+export * from './service-process';

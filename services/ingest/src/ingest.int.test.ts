@@ -1,13 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { ClickstreamEvent, DeadLetter, topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages, type GeneratedMessage } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
-import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
+import { getTestInfra, readTopic, spawnService, uniquePrefix, type TestInfra } from '@reco/testing';
 import { pseudonymize } from '@reco/platform';
 
 const KEY = 'integration-test-key-0123456789abcdef';
@@ -29,48 +28,25 @@ interface RunningIngest {
 
 /** Starts the real ingest process and waits until it consumes. */
 async function startIngest(prefix: string): Promise<RunningIngest> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      REDIS_URL: infra.redisUrl,
-      RECO_TOPIC_PREFIX: prefix,
-      RECO_TOPIC_PARTITIONS: '3',
-      REDIS_KEY_PREFIX: prefix,
-      RECO_PSEUDONYMIZATION_KEY: KEY,
-      INGEST_GROUP_ID: `${prefix}ingest`,
-      INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
-      INGEST_SESSION_TIMEOUT_MS: '6000',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const service = spawnService(MAIN, {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    REDIS_URL: infra.redisUrl,
+    RECO_TOPIC_PREFIX: prefix,
+    RECO_TOPIC_PARTITIONS: '3',
+    REDIS_KEY_PREFIX: prefix,
+    RECO_PSEUDONYMIZATION_KEY: KEY,
+    INGEST_GROUP_ID: `${prefix}ingest`,
+    INGEST_TRANSACTIONAL_ID: `${prefix}ingest-0`,
+    INGEST_SESSION_TIMEOUT_MS: '6000',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let port = 0;
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ingest did not start in 60 s: ${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: { msg?: string; port?: number };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.msg === 'http listening') port = entry.port!;
-      if (entry.msg === 'ingest consuming' || (entry.msg === 'http listening' && port)) {
-        if (port) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`ingest exited with ${code}: ${stderr}`)));
-  });
-  return { child, port, exited };
+  const [listening] = await Promise.all([
+    service.waitFor('http listening', undefined, 60_000),
+    service.waitFor('ingest consuming', undefined, 60_000),
+  ]);
+  return { child: service.child, port: Number(listening.port), exited: service.exited };
 }
 
 function kafkaClient() {

@@ -1,15 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { ClickstreamEvent, EventType, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
-import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
+import { getTestInfra, readTopic, spawnService, uniquePrefix, type TestInfra } from '@reco/testing';
 import type { RunReport } from './training-run';
 
 const MAIN = join(__dirname, 'main.js');
@@ -21,51 +19,35 @@ after(async () => infra?.stop());
 
 /** Runs the trainer process until its first run finishes; returns that run's report. */
 async function trainOnce(env: Record<string, string>): Promise<RunReport> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      TRAINER_INTERVAL_MINUTES: '0',
-      TRAINER_RUN_ON_START: 'true',
-      TRAINER_DIM: '16',
-      TRAINER_BLOCKS: '1',
-      TRAINER_HEADS: '1',
-      TRAINER_MAX_LEN: '8',
-      TRAINER_DROPOUT: '0.1',
-      TRAINER_LEARNING_RATE: '0.01',
-      TRAINER_BATCH_SIZE: '64',
-      TRAINER_EPOCHS: '40',
-      TRAINER_MAX_TRAIN_MINUTES: '2',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const service = spawnService(MAIN, {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    TRAINER_INTERVAL_MINUTES: '0',
+    TRAINER_RUN_ON_START: 'true',
+    TRAINER_DIM: '16',
+    TRAINER_BLOCKS: '1',
+    TRAINER_HEADS: '1',
+    TRAINER_MAX_LEN: '8',
+    TRAINER_DROPOUT: '0.1',
+    TRAINER_LEARNING_RATE: '0.01',
+    TRAINER_BATCH_SIZE: '64',
+    TRAINER_EPOCHS: '40',
+    TRAINER_MAX_TRAIN_MINUTES: '2',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    ...env,
   });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
   try {
-    return await new Promise<RunReport>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no training run finished in 5 min\n${stderr}`)),
-        300_000,
-      );
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        try {
-          const entry = JSON.parse(line) as { msg?: string; report?: RunReport; err?: string };
-          if (entry.msg === 'training run finished') {
-            clearTimeout(timer);
-            resolve(entry.report!);
-          }
-          if (entry.msg === 'training run failed') reject(new Error(entry.err));
-        } catch {
-          // not JSON
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`trainer exited with ${code}\n${stderr}`)));
+    const failed = service.waitFor('training run failed', undefined, 300_000).then((e) => {
+      throw new Error(String(e.err));
     });
+    failed.catch(() => undefined); // it also rejects when the process exits after a finished run
+    const finished = await Promise.race([
+      service.waitFor('training run finished', undefined, 300_000),
+      failed,
+    ]);
+    return finished.report as RunReport;
   } finally {
-    child.kill('SIGTERM');
+    service.child.kill('SIGTERM');
   }
 }
 

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export type LogEntry = Record<string, unknown> & { msg?: string };
+
+/** A service started as its own process for a test, with its JSON log lines at hand. */
+export interface TestService {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  logs: LogEntry[];
+  /** Resolves with the first log entry (past or future) with this msg that matches. */
+  waitFor(msg: string, match?: (e: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
+}
+
+/** Spawns `node <main>` with `env` added to this process's environment. */
+export function spawnService(main: string, env: Record<string, string>): TestService {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const logs: LogEntry[] = [];
+  const waiters: { msg: string; match?: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let entry: LogEntry;
+    try {
+      entry = JSON.parse(line) as LogEntry;
+    } catch {
+      return;
+    }
+    logs.push(entry);
+    for (const w of waiters) if (w.msg === entry.msg && (!w.match || w.match(entry))) w.resolve(entry);
+  });
+  const waitFor = (msg: string, match?: (e: LogEntry) => boolean, timeoutMs = 90_000) =>
+    new Promise<LogEntry>((resolve, reject) => {
+      const hit = logs.find((e) => e.msg === msg && (!match || match(e)));
+      if (hit) return resolve(hit);
+      const timer = setTimeout(
+        () => reject(new Error(`${main} did not log "${msg}" in ${timeoutMs} ms: ${stderr}`)),
+        timeoutMs,
+      );
+      void exited.then((code) => reject(new Error(`${main} exited with ${code}: ${stderr}`)));
+      waiters.push({
+        msg,
+        match,
+        resolve: (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        },
+      });
+    });
+  return { child, exited, logs, waitFor };
+}
