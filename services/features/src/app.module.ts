@@ -98,7 +98,12 @@ export class FeaturesRuntime {
   async start(): Promise<void> {
     await this.redis.connect();
     await this.consumer.ensureTopics();
-    await this.catalog.start();
+    const caughtUp = await this.catalog.start(this.config.FEATURES_CATALOG_CATCH_UP_MS);
+    if (!caughtUp)
+      this.logger.warn(
+        { timeoutMs: this.config.FEATURES_CATALOG_CATCH_UP_MS },
+        'catalog not fully read before consuming events; early category affinities may miss items',
+      );
     await this.watcher.start();
     await this.consumer.start();
     this.refreshTimer = setInterval(() => {

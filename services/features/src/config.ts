@@ -51,6 +51,10 @@ export const featuresSettings = z.object({
     .int(6000, 300_000)
     .default(30_000)
     .describe('Kafka consumer session timeout'),
+  FEATURES_CATALOG_CATCH_UP_MS: setting
+    .int(0, 600_000)
+    .default(30_000)
+    .describe('how long start-up waits for the catalog to be read before consuming events'),
   HTTP_HOST: z.string().default('0.0.0.0').describe('address of /healthz and /metrics'),
 });
 

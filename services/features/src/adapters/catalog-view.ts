@@ -23,28 +23,51 @@ export class CatalogView {
     return this.categoryOf.get(itemId);
   }
 
-  async start(): Promise<void> {
-    this.consumer = this.kafka.consumer({
-      groupId: `${this.groupPrefix}-catalog-${randomUUID()}`,
-      readUncommitted: false,
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          if (!m.key) continue;
-          if (!m.value) {
-            this.categoryOf.delete(m.key.toString()); // tombstone
-            continue;
+  /**
+   * Starts reading and resolves once the view holds the catalog as it was at start-up (or when
+   * `catchUpMs` passes: false then), so that events consumed right after start-up get their
+   * categories. Progress is read from the group's committed offsets because kafkajs skips batches
+   * holding only transaction markers without calling us, yet commits past them.
+   */
+  async start(catchUpMs: number): Promise<boolean> {
+    const groupId = `${this.groupPrefix}-catalog-${randomUUID()}`;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(this.topic);
+      this.consumer = this.kafka.consumer({ groupId, readUncommitted: false });
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await this.consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            if (!m.key) continue;
+            if (!m.value) {
+              this.categoryOf.delete(m.key.toString()); // tombstone
+              continue;
+            }
+            const item = CatalogItem.decode(m.value);
+            if (item.categoryPath.length)
+              this.categoryOf.set(item.itemId, hash32(categoryKey(item.categoryPath)));
           }
-          const item = CatalogItem.decode(m.value);
-          if (item.categoryPath.length)
-            this.categoryOf.set(item.itemId, hash32(categoryKey(item.categoryPath)));
-        }
-        this.metrics.catalogItems.set(this.categoryOf.size);
-      },
-    });
+          this.metrics.catalogItems.set(this.categoryOf.size);
+        },
+      });
+      const pending = ends.filter((p) => BigInt(p.high) > BigInt(p.low));
+      const deadline = Date.now() + catchUpMs;
+      while (pending.length) {
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [this.topic] });
+        const at = new Map(committed.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        for (let i = pending.length - 1; i >= 0; i--)
+          if ((at.get(pending[i].partition) ?? -1n) >= BigInt(pending[i].high)) pending.splice(i, 1);
+        if (!pending.length) break;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return true;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async stop(): Promise<void> {
