@@ -56,3 +56,16 @@ export const DEFAULT_TRAIN: TrainConfig = {
   validationUsers: 0,
   logEvery: 0,
 };
+
+/** Architecture (without the data-dependent sizes) and training settings, defaults filled in. */
+export function resolveFitConfig(
+  settings: Partial<Omit<NetConfig, 'numItems' | 'contentVocab'>> & Partial<TrainConfig>,
+): { net: Omit<NetConfig, 'numItems' | 'contentVocab'>; train: TrainConfig } {
+  const train: TrainConfig = { ...DEFAULT_TRAIN };
+  const net = { ...DEFAULT_NET };
+  for (const k of Object.keys(train) as (keyof TrainConfig)[])
+    if (settings[k] !== undefined) train[k] = settings[k]!;
+  for (const k of Object.keys(net) as (keyof typeof net)[])
+    if (settings[k] !== undefined) net[k] = settings[k]!;
+  return { net, train };
+}

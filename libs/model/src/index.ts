@@ -1,3 +1,4 @@
+export * from './checkpoint';
 export * from './config';
 export * from './content';
 export { SasRecNet, padSequences, type WeightSpec, type ContentTensors } from './net';

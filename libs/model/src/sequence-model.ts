@@ -6,6 +6,7 @@ import { ContentIndex, type ItemContent } from './content';
 import { padSequences, SasRecNet } from './net';
 import { Transitions } from './transitions';
 import { getTf, stderrLogger, type TF } from './tf';
+import { bytes, f32, i32, readWeightsFile, writeWeightsFile, type WeightEntry } from './weights-file';
 
 export const ARTIFACT_FORMAT = 'reco.sequence-model';
 export const ARTIFACT_FORMAT_VERSION = 1;
@@ -29,7 +30,7 @@ export interface Manifest extends ModelMeta {
   createdAt: string;
   numItems: number;
   dim: number;
-  weights: { name: string; shape: number[]; offset: number; length: number }[];
+  weights: WeightEntry[];
   idMask: boolean;
   content: { vocabSize: number } | null;
   transitions: { window: number; lastItems: number; nnz: number } | null;
@@ -162,16 +163,10 @@ export class SequenceModel {
       throw new Error(`${dir} already holds a model (versions are immutable)`);
     mkdirSync(dir, { recursive: true });
     const snap = this.net.snapshot();
-    let total = 0;
-    const weights = this.net.specs.map((s) => {
-      const length = snap.get(s.name)!.length;
-      const w = { name: s.name, shape: s.shape, offset: total, length };
-      total += length;
-      return w;
-    });
-    const buf = new Float32Array(total);
-    for (const w of weights) buf.set(snap.get(w.name)!, w.offset);
-    writeFileSync(join(dir, 'weights.bin'), bytes(buf));
+    const weights = writeWeightsFile(
+      join(dir, 'weights.bin'),
+      this.net.specs.map((s) => ({ name: s.name, shape: s.shape, values: snap.get(s.name)! })),
+    );
     writeFileSync(join(dir, 'item-ids.json'), JSON.stringify(this.itemIds));
     writeFileSync(join(dir, 'config.json'), JSON.stringify(this.config, null, 2));
     if (this.idMask) writeFileSync(join(dir, 'id-mask.bin'), bytes(this.idMask));
@@ -229,9 +224,7 @@ export class SequenceModel {
     const m = SequenceModel.readManifest(dir);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as NetConfig;
     const itemIds = JSON.parse(readFileSync(join(dir, 'item-ids.json'), 'utf8')) as string[];
-    const raw = f32(readFileSync(join(dir, 'weights.bin')));
-    const init = new Map<string, Float32Array>();
-    for (const w of m.weights) init.set(w.name, raw.subarray(w.offset, w.offset + w.length));
+    const init = readWeightsFile(join(dir, 'weights.bin'), m.weights);
     const idMask = m.idMask ? f32(readFileSync(join(dir, 'id-mask.bin'))) : undefined;
     let content: ContentIndex | undefined;
     if (m.content) {
@@ -290,19 +283,4 @@ export function contentTensors(c: ContentIndex): {
   const items = new Int32Array(c.tokens.length);
   for (let i = 0; i < c.numItems; i++) items.fill(i, c.itemStart[i], c.itemStart[i + 1]);
   return { items, tokens: c.tokens, weights: c.weights };
-}
-
-function bytes(a: Float32Array | Int32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-/** Copies (alignment-safe) little-endian float32 data. */
-function f32(b: Buffer): Float32Array {
-  const out = new Float32Array(b.length / 4);
-  Buffer.from(out.buffer).set(b);
-  return out;
-}
-function i32(b: Buffer): Int32Array {
-  const out = new Int32Array(b.length / 4);
-  Buffer.from(out.buffer).set(b);
-  return out;
 }

@@ -1,8 +1,9 @@
-import { DEFAULT_NET, DEFAULT_TRAIN, type NetConfig, type TrainConfig } from './config';
+import { checkpointMismatch, fitInputFingerprint, type TrainingCheckpoint } from './checkpoint';
+import { resolveFitConfig, type NetConfig, type TrainConfig } from './config';
 import { ContentIndex, type ItemContent } from './content';
 import { SasRecNet } from './net';
 import { fullRank, ndcgAt } from './ranking';
-import { mulberry32, nextSeed, normalArray, shuffleInPlace, type Rand } from './rng';
+import { mulberry32, nextSeed, normalArray, resumableRand, shuffleInPlace, type Rand } from './rng';
 import { contentTensors, SequenceModel } from './sequence-model';
 import { getTf, stderrLogger, type TF } from './tf';
 
@@ -36,7 +37,41 @@ export type FitSettings = Partial<Omit<NetConfig, 'numItems' | 'contentVocab'>> 
     onEpoch?: (e: EpochLog, fractionOfBudget: number) => void;
     /** Start from this model's weights (same architecture); its items keep their embeddings. */
     warmStart?: SequenceModel;
+    /**
+     * Stops the run between training steps (so within about one step of the abort). An aborted
+     * run throws `TrainingAbortedError` and yields no model, unless `onAbort` is 'return-best'.
+     */
+    signal?: AbortSignal;
+    /**
+     * 'return-best': an aborted run returns the best validated model so far (without
+     * validation: the weights as they were when stopped), with report.stoppedBy 'aborted'.
+     */
+    onAbort?: 'throw' | 'return-best';
+    /**
+     * Called (and awaited) after every epoch that trained, with what it takes to continue the
+     * run from there (`resumeFrom`); if it throws, training fails.
+     */
+    onCheckpoint?: (checkpoint: TrainingCheckpoint) => void | Promise<void>;
+    /**
+     * Continue an interrupted run from its checkpoint: same input and settings (else
+     * `CheckpointMismatchError`), except the stopping rules; `warmStart` is then ignored.
+     */
+    resumeFrom?: TrainingCheckpoint;
   };
+
+/** Thrown by an aborted `trainSequenceModel` (without `onAbort: 'return-best'`). */
+export class TrainingAbortedError extends Error {
+  override readonly name = 'TrainingAbortedError';
+  /** @param lastCompletedEpoch the last epoch that finished (and was checkpointed) before the abort */
+  constructor(readonly lastCompletedEpoch: number) {
+    super(`training aborted after epoch ${lastCompletedEpoch}`);
+  }
+}
+
+/** `resumeFrom` does not belong to this input or these settings. */
+export class CheckpointMismatchError extends Error {
+  override readonly name = 'CheckpointMismatchError';
+}
 
 export interface EpochLog {
   epoch: number;
@@ -54,10 +89,16 @@ export interface FitReport {
   bestEpoch: number;
   bestValNdcg10: number | null;
   trainSeconds: number;
-  stoppedBy: 'epochs' | 'patience' | 'time';
+  stoppedBy: 'epochs' | 'patience' | 'time' | 'aborted';
   numTrainSequences: number;
   numTrainPositions: number;
+  /** The checkpoint's epoch when the run was resumed. */
+  resumedFromEpoch?: number;
 }
+
+/** Training yields to the event loop this often, so a signal handler or HTTP request can run. */
+const YIELD_EVERY_MS = 20;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Example {
   input: Int32Array;
@@ -131,23 +172,32 @@ export function validate(
 /**
  * Trains a SASRec-style model with softmax cross-entropy at every position (full catalog, or
  * sampled with `negatives` shared negatives), Adam, dropout; validates NDCG@10 after every
- * epoch, keeps the best checkpoint, stops on patience / epochs / time budget.
+ * epoch, keeps the best weights, stops on patience / epochs / time budget / abort signal.
+ * With `onCheckpoint` it hands out a checkpoint after every epoch; `resumeFrom` continues one:
+ * weights, Adam moments and step count, random stream, best-so-far, patience counter and time
+ * spent are restored, so the resumed run follows the path the uninterrupted one would have.
  */
 export async function trainSequenceModel(
   input: FitInput,
   settings: FitSettings = {},
 ): Promise<{ model: SequenceModel; report: FitReport }> {
-  const t0 = Date.now();
+  const resume = settings.resumeFrom;
+  const signal = settings.signal;
+  if (signal?.aborted) throw new TrainingAbortedError(resume?.epoch ?? 0);
+  // time already spent by an interrupted run counts against the budget
+  const t0 = Date.now() - (resume ? resume.trainSeconds * 1000 : 0);
   const log = settings.log ?? ((m, f) => stderrLogger.info(m, f));
   const tf = settings.tf ?? getTf('train', stderrLogger);
-  const train: TrainConfig = { ...DEFAULT_TRAIN };
-  const netBase = { ...DEFAULT_NET };
-  for (const k of Object.keys(train) as (keyof TrainConfig)[])
-    if (settings[k] !== undefined) train[k] = settings[k]!;
-  for (const k of Object.keys(netBase) as (keyof typeof netBase)[])
-    if (settings[k] !== undefined) netBase[k] = settings[k]!;
+  const { net: netBase, train } = resolveFitConfig(settings);
   const numItems = input.itemIds.length;
-  const rand = mulberry32(train.seed);
+  const inputFingerprint = resume || settings.onCheckpoint ? fitInputFingerprint(input) : '';
+  if (resume) {
+    const why = checkpointMismatch(resume, input, settings, inputFingerprint);
+    if (why) throw new CheckpointMismatchError(`cannot resume from the checkpoint: ${why}`);
+  }
+  // One random stream for the whole run (init, shuffles, dropout, negatives); a resumed run
+  // continues it from the checkpoint, so its shuffles are the ones the run would have drawn.
+  const rand = resumableRand(resume ? resume.randomState : train.seed);
 
   let content: ContentIndex | undefined;
   let idMask: Float32Array | undefined;
@@ -161,17 +211,19 @@ export async function trainSequenceModel(
     for (const s of input.sequences) for (let j = 0; j < s.length; j++) idMask[s[j]] = 1;
   }
   const cfg: NetConfig = { numItems, ...netBase, contentVocab: content ? content.vocab.length : 0 };
-  const init = settings.warmStart
-    ? warmStartWeights(settings.warmStart, input.itemIds, cfg, rand)
-    : undefined;
-  if (settings.warmStart)
+  const init = resume
+    ? resume.weights
+    : settings.warmStart
+      ? warmStartWeights(settings.warmStart, input.itemIds, cfg, rand)
+      : undefined;
+  if (settings.warmStart && !resume)
     log('sasrec: warm start', {
       from: settings.warmStart.numItems,
       items: numItems,
       weights: init?.size ?? 0,
     });
   const net = new SasRecNet(tf, cfg, {
-    rand,
+    rand: resume ? undefined : rand, // resumed: every weight comes from the checkpoint
     idMask,
     content: content ? contentTensors(content) : undefined,
     init,
@@ -198,18 +250,42 @@ export async function trainSequenceModel(
 
   const optimizer = tf.train.adam(train.learningRate, 0.9, 0.98, 1e-8);
   const vars = net.trainableVariables();
+  const varNames = [...net.vars.keys()];
+  if (resume) {
+    try {
+      await restoreAdam(tf, optimizer, net, resume);
+    } catch (err) {
+      optimizer.dispose();
+      model.dispose();
+      throw err;
+    }
+  }
   const dropSeed = () => nextSeed(rand);
   const budgetMs = train.maxTrainMinutes * 60_000 - (settings.reserveSeconds ?? 0) * 1000;
-  const epochs: EpochLog[] = [];
-  let best: Map<string, Float32Array> | undefined;
-  let bestEpoch = 0;
-  let bestNdcg = -1;
-  let sinceBest = 0;
-  let lastValMs = 0;
+  const epochs: EpochLog[] = resume ? resume.epochs.map((e) => ({ ...e })) : [];
+  let best: ReadonlyMap<string, Float32Array> | undefined = resume?.bestWeights;
+  let bestEpoch = resume?.bestEpoch ?? 0;
+  let bestNdcg = resume?.bestValNdcg10 ?? -1;
+  let sinceBest = resume?.epochsSinceBest ?? 0;
+  let lastValMs = resume ? resume.lastValidationSeconds * 1000 : 0;
+  let lastCompletedEpoch = resume?.epoch ?? 0;
   let stoppedBy: FitReport['stoppedBy'] = 'epochs';
+  let aborted = false;
+  let lastYield = Date.now();
   const d = cfg.dim;
+  if (resume) {
+    log('sasrec: resumed from checkpoint', {
+      epoch: resume.epoch,
+      bestEpoch,
+      bestValNdcg10: resume.bestValNdcg10,
+      trainSeconds: resume.trainSeconds,
+    });
+  }
+  // a run that had already met its patience when checkpointed is done
+  const patienceMet = () => train.patience > 0 && sinceBest >= train.patience;
+  if (resume && patienceMet()) stoppedBy = 'patience';
 
-  for (let epoch = 1; epoch <= train.epochs; epoch++) {
+  for (let epoch = lastCompletedEpoch + 1; epoch <= train.epochs && stoppedBy === 'epochs'; epoch++) {
     const te = Date.now();
     const batches = makeBatches(examples, train.batchSize, rand);
     let lossSum = 0;
@@ -217,6 +293,15 @@ export async function trainSequenceModel(
     let steps = 0;
     let outOfTime = false;
     for (const batch of batches) {
+      // tf calls resolve as microtasks: without this, nothing else (signals, HTTP) would run
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+      if (signal?.aborted) {
+        aborted = true;
+        break;
+      }
       if (Date.now() - t0 + lastValMs * 1.2 > budgetMs) {
         outOfTime = true;
         break;
@@ -286,6 +371,8 @@ export async function trainSequenceModel(
       if (train.logEvery > 0 && steps % train.logEvery === 0)
         log('sasrec: step', { epoch, step: steps, of: batches.length, loss: lossSum / Math.max(1, lossN) });
     }
+    // an aborted epoch is dropped: a resumed run redoes it from the previous checkpoint
+    if (aborted) break;
     const e: EpochLog = { epoch, loss: lossSum / Math.max(1, lossN), seconds: 0, steps };
     if (steps > 0 && valCases.length > 0) {
       const tv = Date.now();
@@ -312,16 +399,49 @@ export async function trainSequenceModel(
       elapsed: (Date.now() - t0) / 1000,
     });
     settings.onEpoch?.(e, Math.min(1, (Date.now() - t0) / budgetMs));
+    if (steps > 0) {
+      lastCompletedEpoch = epoch;
+      if (settings.onCheckpoint) {
+        const adam = await adamState(optimizer, varNames);
+        await settings.onCheckpoint({
+          epoch,
+          net: cfg,
+          train,
+          inputFingerprint,
+          bestEpoch,
+          bestValNdcg10: bestNdcg >= 0 ? bestNdcg : null,
+          epochsSinceBest: sinceBest,
+          randomState: rand.state(),
+          trainSeconds: (Date.now() - t0) / 1000,
+          lastValidationSeconds: lastValMs / 1000,
+          epochs: epochs.map((x) => ({ ...x })),
+          optimizerIterations: adam.iterations,
+          // the best weights are this epoch's when it validated best: one copy for both
+          weights: best && bestEpoch === epoch ? best : net.snapshot(),
+          bestWeights: best,
+          adamFirstMoments: adam.first,
+          adamSecondMoments: adam.second,
+        });
+      }
+    }
     if (outOfTime) {
       stoppedBy = 'time';
       break;
     }
-    if (train.patience > 0 && sinceBest >= train.patience) {
+    if (patienceMet()) {
       stoppedBy = 'patience';
       break;
     }
   }
   optimizer.dispose();
+  if (aborted) {
+    log('sasrec: training aborted', { lastCompletedEpoch, elapsed: (Date.now() - t0) / 1000 });
+    if (settings.onAbort !== 'return-best') {
+      model.dispose();
+      throw new TrainingAbortedError(lastCompletedEpoch);
+    }
+    stoppedBy = 'aborted';
+  }
   if (best) net.restore(best);
   model.invalidate();
   const report: FitReport = {
@@ -335,8 +455,48 @@ export async function trainSequenceModel(
     numTrainSequences: examples.length,
     numTrainPositions: numPositions,
   };
+  if (resume) report.resumedFromEpoch = resume.epoch;
   model.training = { ...report, epochs: epochs.length };
   return { model, report };
+}
+
+type Adam = ReturnType<TF['train']['adam']>;
+
+/** Adam's step count and moments by weight name (empty maps before its first step). */
+async function adamState(
+  optimizer: Adam,
+  names: readonly string[],
+): Promise<{ iterations: number; first: Map<string, Float32Array>; second: Map<string, Float32Array> }> {
+  const weights = await optimizer.getWeights(); // [iterations, m..., v...] in variable order
+  weights[0]!.tensor.dispose(); // a fresh scalar; the moments are the optimizer's own variables
+  const first = new Map<string, Float32Array>();
+  const second = new Map<string, Float32Array>();
+  const moments = weights.slice(1);
+  if (moments.length === 2 * names.length) {
+    names.forEach((name, i) => {
+      first.set(name, (moments[i]!.tensor.dataSync() as Float32Array).slice());
+      second.set(name, (moments[names.length + i]!.tensor.dataSync() as Float32Array).slice());
+    });
+  }
+  return { iterations: optimizer.iterations, first, second };
+}
+
+/** Puts a checkpoint's Adam state back (moments matched to the net's variables by name). */
+async function restoreAdam(tf: TF, optimizer: Adam, net: SasRecNet, cp: TrainingCheckpoint): Promise<void> {
+  if (cp.adamFirstMoments.size === 0) return; // checkpointed before the first step: Adam starts fresh
+  const moment = (set: ReadonlyMap<string, Float32Array>, suffix: string) =>
+    [...net.vars].map(([name, v]) => {
+      const values = set.get(name);
+      if (!values) throw new CheckpointMismatchError(`the checkpoint has no Adam moment for ${name}`);
+      return { name: `${name}/${suffix}`, tensor: tf.tensor(values, v.shape) };
+    });
+  const state = [
+    { name: 'iter', tensor: tf.scalar(cp.optimizerIterations, 'int32') },
+    ...moment(cp.adamFirstMoments, 'm'),
+    ...moment(cp.adamSecondMoments, 'v'),
+  ];
+  await optimizer.setWeights(state); // makes its own variables of these tensors
+  tf.dispose(state.map((s) => s.tensor));
 }
 
 /**

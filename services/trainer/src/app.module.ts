@@ -5,6 +5,7 @@ import {
   Inject,
   Module,
   Post,
+  Query,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -19,6 +20,7 @@ import {
   type Registry,
 } from '@reco/platform';
 import type { TrainerConfig } from './config';
+import { CheckpointStore } from './adapters/checkpoint-store';
 import { DirectoryModelStore } from './adapters/model-store';
 import { createTrainerMetrics } from './adapters/trainer-metrics';
 import { TrainingScheduler } from './scheduler';
@@ -33,6 +35,17 @@ class TrainingController {
   train() {
     const { started } = this.scheduler.trigger('on demand');
     return { started, running: true };
+  }
+
+  /**
+   * Interrupts the run in progress (promptly, between training steps) and answers once it has
+   * stopped. The run's checkpoint stays, so the next run resumes it; `?discardCheckpoint=true`
+   * deletes it, so the next run starts over.
+   */
+  @Post('train/cancel')
+  @HttpCode(200)
+  async cancel(@Query('discardCheckpoint') discard?: string) {
+    return this.scheduler.cancel({ discardCheckpoint: discard === 'true' || discard === '1' });
   }
 
   @Get('runs')
@@ -68,14 +81,17 @@ export class TrainerModule {
         { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
         {
           provide: TrainingScheduler,
-          useFactory: () =>
-            new TrainingScheduler(
+          useFactory: () => {
+            const store = new DirectoryModelStore(config.MODEL_STORE_DIR);
+            return new TrainingScheduler(
               createKafka('reco-trainer', config.KAFKA_BROKERS, logger),
-              new DirectoryModelStore(config.MODEL_STORE_DIR),
+              store,
               config,
               createTrainerMetrics(registry as Registry),
               logger,
-            ),
+              config.TRAINER_CHECKPOINTS ? new CheckpointStore(store.checkpointsRoot) : undefined,
+            );
+          },
         },
         TrainerLifecycle,
       ],

@@ -40,6 +40,12 @@ export const trainerSettings = z.object({
     .bool()
     .default(true)
     .describe('serve the transformer blended with item-to-item transitions (false: transformer alone)'),
+  TRAINER_CHECKPOINTS: setting
+    .bool()
+    .default(true)
+    .describe(
+      'checkpoint every epoch under MODEL_STORE_DIR/checkpoints/<run>/; an interrupted run resumes from it',
+    ),
   TRAINER_HOLDOUT_FRACTION: z.coerce
     .number()
     .min(0.01)

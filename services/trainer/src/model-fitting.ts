@@ -5,12 +5,36 @@ import {
   ndcgAt,
   selectBlendWeight,
   trainSequenceModel,
+  type FitInput,
   type FitSettings,
   type ItemContent,
   type SequenceModel,
 } from '@reco/model';
 import type { HoldoutCase, TrainingSplit } from './domain/split';
 import type { HoldoutMetrics } from './domain/quality-gate';
+
+/** What the transformer trains on, from a split (also what a checkpoint's data fingerprint covers). */
+export function fitInputOf(
+  split: TrainingSplit,
+  content: ReadonlyMap<string, ItemContent> | undefined,
+): FitInput {
+  return {
+    itemIds: split.itemIds,
+    sequences: split.sequences,
+    weights: split.weights,
+    validation: split.validation,
+    content,
+  };
+}
+
+export interface FittedModel {
+  model: SequenceModel;
+  epochs: number;
+  bestValNdcg10: number | null;
+  trainSeconds: number;
+  /** Set when training continued an interrupted run's checkpoint. */
+  resumedFromEpoch?: number;
+}
 
 /**
  * Trains the transformer on the split, then fits the `served` blend (transformer + item
@@ -22,26 +46,22 @@ export async function fitServedModel(
   content: ReadonlyMap<string, ItemContent> | undefined,
   settings: FitSettings,
   options: { transitions: boolean } = { transitions: true },
-): Promise<{ model: SequenceModel; epochs: number; bestValNdcg10: number | null; trainSeconds: number }> {
-  const { model, report } = await trainSequenceModel(
-    {
-      itemIds: split.itemIds,
-      sequences: split.sequences,
-      weights: split.weights,
-      validation: split.validation,
-      content,
-    },
-    { ...settings, reserveSeconds: split.validation.length ? 30 : 0 },
-  );
+): Promise<FittedModel> {
+  const { model, report } = await trainSequenceModel(fitInputOf(split, content), {
+    ...settings,
+    reserveSeconds: split.validation.length ? 30 : 0,
+  });
   const numItems = split.itemIds.length;
+  const fitted: FittedModel = {
+    model,
+    epochs: report.epochs.length,
+    bestValNdcg10: report.bestValNdcg10,
+    trainSeconds: report.trainSeconds,
+    resumedFromEpoch: report.resumedFromEpoch,
+  };
   if (!options.transitions) {
     model.blend = { weight: 0, transform: 'log1p' };
-    return {
-      model,
-      epochs: report.epochs.length,
-      bestValNdcg10: report.bestValNdcg10,
-      trainSeconds: report.trainSeconds,
-    };
+    return fitted;
   }
   let weight = 0;
   if (split.validation.length) {
@@ -56,12 +76,7 @@ export async function fitServedModel(
   }
   model.transitions = Transitions.count(full, numItems);
   model.blend = { weight, transform: 'log1p' };
-  return {
-    model,
-    epochs: report.epochs.length,
-    bestValNdcg10: report.bestValNdcg10,
-    trainSeconds: report.trainSeconds,
-  };
+  return fitted;
 }
 
 /**

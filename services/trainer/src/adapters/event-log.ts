@@ -7,6 +7,16 @@ import type { Interaction } from '../domain/histories';
 /** Where a replay stopped: the high watermark of each partition when it started. */
 export type Watermark = Record<string, Record<number, string>>;
 
+export interface ReplayOptions {
+  /**
+   * Stop at these offsets (by partition) instead of the current high watermarks: a resumed
+   * run replays the data its interrupted run trained on.
+   */
+  upTo?: Record<number, string>;
+  /** Ends the replay early (the caller must then not use what it got). */
+  signal?: AbortSignal;
+}
+
 /**
  * Reads a topic from the beginning up to the high watermarks it has when the replay starts
  * (the log of record at that moment), with isolation read_committed. A partition is done at
@@ -17,9 +27,9 @@ export async function replayTopic(
   kafka: Kafka,
   topic: string,
   onMessage: (message: KafkaMessage, partition: number) => void,
-  options: { idleMs?: number; timeoutMs?: number } = {},
+  options: { idleMs?: number; timeoutMs?: number } & ReplayOptions = {},
 ): Promise<Record<number, string>> {
-  const { idleMs = 3000, timeoutMs = 30 * 60_000 } = options;
+  const { idleMs = 3000, timeoutMs = 30 * 60_000, upTo, signal } = options;
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
@@ -27,8 +37,9 @@ export async function replayTopic(
   const watermark: Record<number, string> = {};
   const pending = new Set<number>();
   for (const p of offsets) {
-    watermark[p.partition] = p.high;
-    if (BigInt(p.high) > BigInt(p.low)) pending.add(p.partition);
+    const high = upTo ? (upTo[p.partition] ?? '0') : p.high;
+    watermark[p.partition] = high;
+    if (BigInt(high) > BigInt(p.low)) pending.add(p.partition);
   }
   if (pending.size === 0) return watermark;
 
@@ -54,7 +65,12 @@ export async function replayTopic(
   });
   const deadline = Date.now() + timeoutMs;
   try {
-    while (pending.size > 0 && Date.now() < deadline && Date.now() - lastMessage < idleMs) {
+    while (
+      pending.size > 0 &&
+      !signal?.aborted &&
+      Date.now() < deadline &&
+      Date.now() - lastMessage < idleMs
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
@@ -67,18 +83,24 @@ export async function replayTopic(
 export async function replayInteractions(
   kafka: Kafka,
   topic: string,
+  options: ReplayOptions = {},
 ): Promise<{ interactions: Interaction[]; watermark: Record<number, string> }> {
   const interactions: Interaction[] = [];
-  const watermark = await replayTopic(kafka, topic, (m) => {
-    if (!m.value) return;
-    const e = ClickstreamEvent.decode(m.value);
-    interactions.push({
-      userId: e.userId,
-      itemId: e.itemId,
-      type: e.type,
-      time: e.timestamp?.getTime() ?? 0,
-    });
-  });
+  const watermark = await replayTopic(
+    kafka,
+    topic,
+    (m) => {
+      if (!m.value) return;
+      const e = ClickstreamEvent.decode(m.value);
+      interactions.push({
+        userId: e.userId,
+        itemId: e.itemId,
+        type: e.type,
+        time: e.timestamp?.getTime() ?? 0,
+      });
+    },
+    options,
+  );
   return { interactions, watermark };
 }
 
@@ -86,23 +108,29 @@ export async function replayInteractions(
 export async function replayCatalog(
   kafka: Kafka,
   topic: string,
+  options: ReplayOptions = {},
 ): Promise<{ content: Map<string, ItemContent>; watermark: Record<number, string> }> {
   const content = new Map<string, ItemContent>();
-  const watermark = await replayTopic(kafka, topic, (m) => {
-    const id = m.key?.toString();
-    if (!id) return;
-    if (!m.value || m.value.length === 0) {
-      content.delete(id); // tombstone: the item left the catalog
-      return;
-    }
-    const item = CatalogItem.decode(m.value);
-    content.set(item.itemId, {
-      category: item.categoryPath,
-      brand: item.brand || undefined,
-      price: item.price || undefined,
-      title: item.title,
-    });
-  });
+  const watermark = await replayTopic(
+    kafka,
+    topic,
+    (m) => {
+      const id = m.key?.toString();
+      if (!id) return;
+      if (!m.value || m.value.length === 0) {
+        content.delete(id); // tombstone: the item left the catalog
+        return;
+      }
+      const item = CatalogItem.decode(m.value);
+      content.set(item.itemId, {
+        category: item.categoryPath,
+        brand: item.brand || undefined,
+        price: item.price || undefined,
+        title: item.title,
+      });
+    },
+    options,
+  );
   return { content, watermark };
 }
 
@@ -110,13 +138,19 @@ export async function replayCatalog(
 export async function replayOutcomes(
   kafka: Kafka,
   topic: string,
+  options: ReplayOptions = {},
 ): Promise<{ outcomes: LabeledOutcome[]; watermark: Record<number, string> }> {
   const outcomes: LabeledOutcome[] = [];
-  const watermark = await replayTopic(kafka, topic, (m) => {
-    if (!m.value) return;
-    const o = Outcome.decode(m.value);
-    outcomes.push({ outcomeId: o.outcomeId, userId: o.userId, itemId: o.itemId, type: o.type });
-  });
+  const watermark = await replayTopic(
+    kafka,
+    topic,
+    (m) => {
+      if (!m.value) return;
+      const o = Outcome.decode(m.value);
+      outcomes.push({ outcomeId: o.outcomeId, userId: o.userId, itemId: o.itemId, type: o.type });
+    },
+    options,
+  );
   return { outcomes, watermark };
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryModelStore } from './model-store';
@@ -19,6 +19,13 @@ test('versions appear whole, the live pointer moves, bad names are refused', asy
   assert.equal(await readFile(join(await store.localPath('sasrec-1'), 'manifest.json'), 'utf8'), '{}');
   await assert.rejects(
     store.put('../evil', async () => undefined),
+    /invalid model version/,
+  );
+  // the checkpoints folder is not a version
+  await mkdir(join(store.checkpointsRoot, 'run-1'), { recursive: true });
+  assert.deepEqual(await store.list(), ['sasrec-1']);
+  await assert.rejects(
+    store.put('checkpoints', async () => undefined),
     /invalid model version/,
   );
 });

@@ -17,14 +17,23 @@ export interface ModelStore {
   list(): Promise<string[]>;
 }
 
+/** The store folder that holds training checkpoints, not a version. */
+export const CHECKPOINTS_FOLDER = 'checkpoints';
+
 export class DirectoryModelStore implements ModelStore {
   readonly root: string;
   constructor(root: string) {
     this.root = resolve(root);
   }
 
+  /** Where interrupted runs keep their checkpoints (`<store>/checkpoints/<runId>/`). */
+  get checkpointsRoot(): string {
+    return join(this.root, CHECKPOINTS_FOLDER);
+  }
+
   async put(version: string, write: (dir: string) => Promise<void>): Promise<string> {
-    if (!/^[A-Za-z0-9._-]+$/.test(version)) throw new Error(`invalid model version "${version}"`);
+    if (!/^[A-Za-z0-9._-]+$/.test(version) || version === CHECKPOINTS_FOLDER)
+      throw new Error(`invalid model version "${version}"`);
     await mkdir(this.root, { recursive: true });
     const staging = join(this.root, `.staging-${version}`);
     await rm(staging, { recursive: true, force: true });
@@ -55,7 +64,7 @@ export class DirectoryModelStore implements ModelStore {
   async list(): Promise<string[]> {
     try {
       return (await readdir(this.root, { withFileTypes: true }))
-        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== CHECKPOINTS_FOLDER)
         .map((d) => d.name)
         .sort();
     } catch {

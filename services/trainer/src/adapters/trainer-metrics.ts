@@ -4,7 +4,7 @@ export function createTrainerMetrics(registry: Registry) {
   return {
     runs: new Counter({
       name: 'trainer_runs_total',
-      help: 'training runs by outcome (published, refused, skipped, failed)',
+      help: 'training runs by outcome (published, refused, skipped, interrupted, failed)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -19,6 +19,16 @@ export function createTrainerMetrics(registry: Registry) {
     valNdcg: new Gauge({
       name: 'trainer_validation_ndcg10',
       help: 'validation NDCG@10 of the last epoch',
+      registers: [registry],
+    }),
+    checkpoints: new Counter({
+      name: 'trainer_checkpoints_total',
+      help: 'training checkpoints written (one per epoch while checkpointing is on)',
+      registers: [registry],
+    }),
+    resumes: new Counter({
+      name: 'trainer_resumes_total',
+      help: 'training runs resumed from the checkpoint of an interrupted run',
       registers: [registry],
     }),
     holdoutNdcg: new Gauge({

@@ -41,3 +41,13 @@ test('feedback bonuses weight the positions of the interactions they label', () 
     ],
   );
 });
+
+test('the split does not depend on the order the replay met users and catalog items in', () => {
+  const reordered = new Map([...histories].reverse());
+  const a = splitByTime(histories, 0.25, ['x', 'catalog-only']);
+  const b = splitByTime(reordered, 0.25, ['catalog-only', 'x']);
+  assert.deepEqual(b.itemIds, a.itemIds);
+  assert.deepEqual(b.sequences, a.sequences);
+  assert.deepEqual(b.validation, a.validation);
+  assert.deepEqual(b.holdout, a.holdout);
+});

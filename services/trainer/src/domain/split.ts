@@ -59,7 +59,11 @@ export function splitByTime(
   const weights: Float32Array[] = [];
   const validation: TrainingSplit['validation'] = [];
   const holdout: HoldoutCase[] = [];
-  for (const [userId, h] of histories) {
+  // Users and catalog items in id order: the replay interleaves partitions differently each
+  // time, and the same data must give the same split (item indices, sequence order), or an
+  // interrupted run's checkpoint would not fit its own data.
+  for (const userId of [...histories.keys()].sort()) {
+    const h = histories.get(userId)!;
     let n = 0;
     while (n < h.items.length && h.times[n]! < cutoffTime) n++;
     const before = h.items.slice(0, n);
@@ -78,6 +82,6 @@ export function splitByTime(
       weights.push(w);
     }
   }
-  for (const item of catalogItems) idOf(item);
+  for (const item of [...catalogItems].sort()) idOf(item);
   return { itemIds, sequences, weights, validation, holdout, cutoffTime };
 }
