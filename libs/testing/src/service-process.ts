@@ -41,7 +41,10 @@ export function spawnService(main: string, env: Record<string, string>): TestSer
         () => reject(new Error(`${main} did not log "${msg}" in ${timeoutMs} ms: ${stderr}`)),
         timeoutMs,
       );
-      void exited.then((code) => reject(new Error(`${main} exited with ${code}: ${stderr}`)));
+      void exited.then((code) => {
+        clearTimeout(timer); // an exited process must not keep the test alive until the timeout
+        reject(new Error(`${main} exited with ${code}: ${stderr}`));
+      });
       waiters.push({
         msg,
         match,

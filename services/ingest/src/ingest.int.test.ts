@@ -6,7 +6,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ClickstreamEvent, DeadLetter, topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages, type GeneratedMessage } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
-import { getTestInfra, readTopic, spawnService, uniquePrefix, type TestInfra } from '@reco/testing';
+import {
+  getTestInfra,
+  readTopic,
+  spawnService,
+  uniquePrefix,
+  type LogEntry,
+  type TestInfra,
+} from '@reco/testing';
 import { pseudonymize } from '@reco/platform';
 
 const KEY = 'integration-test-key-0123456789abcdef';
@@ -24,10 +31,11 @@ interface RunningIngest {
   child: ChildProcess;
   port: number;
   exited: Promise<number | null>;
+  logs: LogEntry[];
 }
 
 /** Starts the real ingest process and waits until it consumes. */
-async function startIngest(prefix: string): Promise<RunningIngest> {
+async function startIngest(prefix: string, level = 'info'): Promise<RunningIngest> {
   const service = spawnService(MAIN, {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
     REDIS_URL: infra.redisUrl,
@@ -40,13 +48,13 @@ async function startIngest(prefix: string): Promise<RunningIngest> {
     INGEST_SESSION_TIMEOUT_MS: '6000',
     HTTP_PORT: '0',
     HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: level,
   });
   const [listening] = await Promise.all([
     service.waitFor('http listening', undefined, 60_000),
     service.waitFor('ingest consuming', undefined, 60_000),
   ]);
-  return { child: service.child, port: Number(listening.port), exited: service.exited };
+  return { child: service.child, port: Number(listening.port), exited: service.exited, logs: service.logs };
 }
 
 function kafkaClient() {
@@ -76,18 +84,22 @@ function expectedPerUser(messages: GeneratedMessage[]): Map<string, string[]> {
 }
 
 function assertCleanTopicHolds(
-  clean: { key: Buffer | null; value: Buffer | null }[],
+  clean: { key: Buffer | null; value: Buffer | null; partition: number; offset: string }[],
   messages: GeneratedMessage[],
 ) {
   const expected = expectedPerUser(messages);
   const expectedCount = [...expected.values()].reduce((n, ids) => n + ids.length, 0);
   const perUser = new Map<string, string[]>();
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const m of clean) {
     const event = ClickstreamEvent.decode(m.value!);
     assert.equal(m.key!.toString(), event.userId, 'clean messages are keyed by the pseudonym');
-    assert.ok(!seen.has(event.eventId), `event ${event.eventId} published twice`);
-    seen.add(event.eventId);
+    const at = `clean ${m.partition}/${m.offset}`;
+    assert.ok(
+      !seen.has(event.eventId),
+      `event ${event.eventId} published twice: ${seen.get(event.eventId)}, ${at}`,
+    );
+    seen.set(event.eventId, at);
     perUser.set(event.userId, [...(perUser.get(event.userId) ?? []), event.eventId]);
   }
   assert.equal(clean.length, expectedCount, 'clean topic holds exactly the valid unique events');
@@ -178,7 +190,7 @@ test(
     ];
     const validCount = messages.filter((m) => m.kind === 'valid').length;
 
-    const first = await startIngest(prefix);
+    const first = await startIngest(prefix, 'debug');
     const producer = kafka.producer();
     await producer.connect();
     // Publish at a steady rate so the kill lands in the middle of the stream.
@@ -198,10 +210,23 @@ test(
       `the kill happened mid-stream (${partial.length} of ${validCount} before it)`,
     );
 
-    const second = await startIngest(prefix);
+    const second = await startIngest(prefix, 'debug');
     try {
       const clean = await readTopic(kafka, topics.eventsClean, { expected: validCount, timeoutMs: 90_000 });
-      assertCleanTopicHolds(clean, messages);
+      try {
+        assertCleanTopicHolds(clean, messages);
+      } catch (err) {
+        // What each process committed, to tell a replay from stale offsets apart from others.
+        const show = (name: string, logs: LogEntry[]) =>
+          logs
+            .filter(
+              (e) =>
+                e.msg === 'batch committed' || Number(e.level) >= 40 || /offset|resum/.test(String(e.msg)),
+            )
+            .map((e) => `${name} ${JSON.stringify(e)}`);
+        console.error([...show('first', first.logs), ...show('second', second.logs)].join('\n'));
+        throw err;
+      }
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

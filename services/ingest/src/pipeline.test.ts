@@ -77,6 +77,8 @@ test('reprocessing the same positions after a crash republishes instead of dropp
   assert.equal(first.clean.length, 2);
   assert.equal(replay.clean.length, 2);
   assert.equal(replay.duplicates, 0);
+  assert.equal(first.replays, 0);
+  assert.equal(replay.replays, 2);
   const later = await ingestClickstream([msg(12, ev('x', 'u1'))], deps);
   assert.equal(later.clean.length, 0);
   assert.equal(later.duplicates, 1);

@@ -33,6 +33,8 @@ export interface BatchOutcome {
   deadLetters: OutMessage[];
   rejections: Rejection[];
   duplicates: number;
+  /** Events published again because their first sighting's transaction never committed. */
+  replays: number;
   /** Events published by this batch, to confirm in the dedup window once committed. */
   published: { eventId: string; position: string }[];
 }
@@ -71,7 +73,15 @@ function deadLetter(message: RawMessage, rejection: Rejection, now: number): Out
 }
 
 function emptyOutcome(): BatchOutcome {
-  return { clean: [], catalog: [], deadLetters: [], rejections: [], duplicates: 0, published: [] };
+  return {
+    clean: [],
+    catalog: [],
+    deadLetters: [],
+    rejections: [],
+    duplicates: 0,
+    replays: 0,
+    published: [],
+  };
 }
 
 /**
@@ -107,6 +117,7 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
       out.duplicates++;
       return;
     }
+    if (sightings[i] === 'replay') out.replays++;
     out.published.push({
       eventId: event.eventId,
       position: sourcePosition(message.topic, message.partition, message.offset),

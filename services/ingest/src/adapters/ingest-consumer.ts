@@ -182,6 +182,18 @@ export class IngestConsumer {
       this.metrics.eventsOut.inc({ topic: this.topics.catalog }, outcome.catalog.length);
     for (const r of outcome.rejections) this.metrics.deadLettered.inc({ reason: r.reason });
     if (outcome.duplicates) this.metrics.duplicates.inc(outcome.duplicates);
+    if (outcome.replays) this.metrics.replays.inc(outcome.replays);
+    this.logger.debug(
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        from: messages[0].offset,
+        to: batch.lastOffset(),
+        clean: outcome.clean.length,
+        replays: outcome.replays,
+      },
+      'batch committed',
+    );
     this.metrics.lag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       Number(batch.offsetLag()),

@@ -26,6 +26,11 @@ export function createIngestMetrics(registry: Registry) {
       help: 'events dropped as repeats inside the dedup window',
       registers: [registry],
     }),
+    replays: new Counter({
+      name: 'ingest_replays_total',
+      help: 'events published again after a crash or failed transaction (first attempt never committed)',
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'ingest_consumer_lag',
       help: 'messages behind the high watermark after the last batch',
