@@ -1,9 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import Redis from 'ioredis';
 import {
@@ -450,6 +451,132 @@ test('grpc.health.v1 reports SERVING', async () => {
   );
   hc.close();
   assert.deepEqual([...res], [8, 1]);
+});
+
+/** A server reflection stream (grpc.reflection.<version>): sends `requests`, returns the responses. */
+async function reflect(
+  port: number,
+  version: 'v1' | 'v1alpha',
+  requests: Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  const root = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto');
+  const def = protoLoader.loadSync(`grpc/reflection/${version}/reflection.proto`, {
+    includeDirs: [root],
+    oneofs: true,
+    longs: String,
+  });
+  const Client = grpc.loadPackageDefinition(def).grpc as unknown as Record<
+    string,
+    Record<string, Record<string, grpc.ServiceClientConstructor>>
+  >;
+  const c = new Client.reflection[version].ServerReflection(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
+  try {
+    const stream = (
+      c as unknown as {
+        ServerReflectionInfo(o: Partial<grpc.CallOptions>): grpc.ClientDuplexStream<unknown, unknown>;
+      }
+    ).ServerReflectionInfo({ deadline: Date.now() + 5000 });
+    const out: Record<string, unknown>[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      stream.on('data', (m: Record<string, unknown>) => out.push(m));
+      stream.on('error', reject);
+      stream.on('end', resolve);
+    });
+    for (const r of requests) stream.write({ host: '', ...r });
+    stream.end();
+    await done;
+    return out;
+  } finally {
+    c.close();
+  }
+}
+
+/** FileDescriptorProto bytes as a FileDescriptorSet (`repeated FileDescriptorProto file = 1`). */
+function descriptorSet(files: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    const len: number[] = [];
+    for (let n = f.length; ; n >>>= 7) {
+      if (n < 0x80) {
+        len.push(n);
+        break;
+      }
+      len.push((n & 0x7f) | 0x80);
+    }
+    parts.push(Buffer.from([0x0a, ...len]), f);
+  }
+  return Buffer.concat(parts);
+}
+
+test('server reflection (v1 and v1alpha) lists the services and describes reco.v1.Recommender well enough to call it', async () => {
+  const port = Number((await inference.waitFor('grpc listening')).port);
+  for (const version of ['v1', 'v1alpha'] as const) {
+    const [list, file, health, missing] = await reflect(port, version, [
+      { listServices: '*' },
+      { fileContainingSymbol: 'reco.v1.Recommender' },
+      { fileContainingSymbol: 'grpc.health.v1.Health' },
+      { fileContainingSymbol: 'reco.v1.NoSuchService' },
+    ]);
+    assert.equal(list.messageResponse, 'listServicesResponse', `${version}: ${JSON.stringify(list)}`);
+    const names = (list.listServicesResponse as { service: { name: string }[] }).service.map((s) => s.name);
+    for (const s of ['reco.v1.Recommender', 'grpc.health.v1.Health'])
+      assert.ok(names.includes(s), `${version} lists ${s}: ${names}`);
+
+    assert.equal(file.messageResponse, 'fileDescriptorResponse', `${version}: ${JSON.stringify(file)}`);
+    const files = (file.fileDescriptorResponse as { fileDescriptorProto: Buffer[] }).fileDescriptorProto;
+    assert.ok(files.length > 0 && files.every((f) => f.length > 0));
+    // Decode the descriptors as a client (grpcurl, Postman) would, and build a client from them.
+    const described = protoLoader.loadFileDescriptorSetFromBuffer(descriptorSet(files), {
+      longs: String,
+      defaults: true,
+    });
+    const svc = described['reco.v1.Recommender'] as grpc.ServiceDefinition;
+    assert.deepEqual(Object.keys(svc).sort(), ['Recommend', 'Search', 'SimilarItems']);
+    assert.equal(svc.Recommend.path, '/reco.v1.Recommender/Recommend');
+    assert.equal(svc.SimilarItems.path, '/reco.v1.Recommender/SimilarItems');
+    assert.equal(svc.Search.path, '/reco.v1.Recommender/Search');
+    const Reflected = grpc.makeClientConstructor(svc, 'reco.v1.Recommender');
+    const rc = new Reflected(
+      `127.0.0.1:${port}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      Recommend(
+        r: object,
+        m: grpc.Metadata,
+        o: Partial<grpc.CallOptions>,
+        cb: (e: grpc.ServiceError | null, r: Record<string, unknown>) => void,
+      ): void;
+    };
+    try {
+      const r = await new Promise<Record<string, unknown>>((resolve, reject) =>
+        rc.Recommend(
+          { userId: 'reflection-user', k: 3 },
+          new grpc.Metadata(),
+          { deadline: Date.now() + 5000 },
+          (e, res) => (e ? reject(e) : resolve(res)),
+        ),
+      );
+      assert.equal((r.items as unknown[]).length, 3, `${version}: ${JSON.stringify(r)}`);
+      assert.equal(r.modelVersion, 'sasrec-t1');
+    } finally {
+      rc.close();
+    }
+
+    const healthFiles = (health.fileDescriptorResponse as { fileDescriptorProto: Buffer[] } | undefined)
+      ?.fileDescriptorProto;
+    assert.ok(healthFiles, `${version}: ${JSON.stringify(health)}`);
+    const healthSvc = protoLoader.loadFileDescriptorSetFromBuffer(descriptorSet(healthFiles))[
+      'grpc.health.v1.Health'
+    ] as grpc.ServiceDefinition;
+    assert.equal(healthSvc.Check.path, '/grpc.health.v1.Health/Check');
+    assert.equal(healthSvc.Watch.path, '/grpc.health.v1.Health/Watch');
+
+    assert.equal(missing.messageResponse, 'errorResponse', `${version}: ${JSON.stringify(missing)}`);
+    assert.equal((missing.errorResponse as { errorCode: number }).errorCode, grpc.status.NOT_FOUND);
+  }
 });
 
 test('Redis stopped: answers are non-personalized, not errors, and counted', async () => {

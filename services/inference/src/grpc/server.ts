@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { RecommenderService, type RankedItems } from '@reco/contracts';
 import type { Logger } from '@reco/platform';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { ValidationError } from '../domain/validation';
 import { DeadlineExceeded, type Recommender } from '../recommender';
 import type { InferenceMetrics } from '../adapters/inference-metrics';
@@ -38,8 +38,11 @@ export class GrpcServer {
     });
     this.health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
     this.health.addToServer(this.server);
-    const pkg = protoLoader.loadSync(join(protoDir, 'reco/v1/recommender.proto'), {
-      includeDirs: [protoDir],
+    // Reflection describes every service served here: health too, from grpc-health-check's own
+    // .proto (its root is three levels above proto/health/v1/health.proto).
+    const healthRoot = dirname(dirname(dirname(healthProtoPath)));
+    const pkg = protoLoader.loadSync(['reco/v1/recommender.proto', 'health/v1/health.proto'], {
+      includeDirs: [protoDir, healthRoot],
     });
     new ReflectionService(pkg).addToServer(this.server);
   }
