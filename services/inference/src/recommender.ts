@@ -76,7 +76,6 @@ interface ScoreJob {
 /** Recommend, SimilarItems and Search, independent of gRPC. */
 export class Recommender {
   private readonly scorer: MicroBatcher<ScoreJob, Float32Array>;
-  private fallbackList: { at: number; items: ItemFacts[] } = { at: 0, items: [] };
 
   constructor(private readonly d: RecommenderDeps) {
     this.scorer = new MicroBatcher((jobs) => jobs.map((j) => j.version.score(j.user, j.recent, j.labels)), {
@@ -317,14 +316,9 @@ export class Recommender {
     }));
   }
 
-  /** In-stock catalog items, newest first (recomputed at most every 5 s). */
+  /** In-stock catalog items, newest first. */
   private catalogFallback(): ItemFacts[] {
-    if (Date.now() - this.fallbackList.at > 5000) {
-      const items = [...this.d.catalog.all()].filter((i) => i.inStock);
-      items.sort((a, b) => b.createdAt - a.createdAt);
-      this.fallbackList = { at: Date.now(), items: items.slice(0, 1000) };
-    }
-    return this.fallbackList.items;
+    return this.d.catalog.newestInStock(1000);
   }
 
   async similarItems(req: SimilarItemsRequest, deadline?: number): Promise<RankedItems> {
