@@ -15,7 +15,7 @@ export interface AnnOptions {
 export const DEFAULT_ANN: Required<AnnOptions> = {
   m: 16,
   efConstruction: 200,
-  efSearch: 200,
+  efSearch: 100,
   spareCapacity: 1024,
   seed: 100,
 };
