@@ -102,5 +102,6 @@ test('int8 interest vectors keep the exact top-10 by dot product almost always',
     const exact = new Set(top10(values));
     kept += top10(back).filter((j) => exact.has(j)).length;
   }
+  console.log(`int8 vectors: top-10 overlap with float vectors ${kept / 2000} (200 users, 5,000 items)`);
   assert.ok(kept / 2000 >= 0.97, `top-10 overlap ${kept / 2000}`);
 });
