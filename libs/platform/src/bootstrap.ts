@@ -1,8 +1,38 @@
 import 'reflect-metadata';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Registry } from 'prom-client';
 import { ConfigError } from './config';
-import { NestPinoLogger, createLogger } from './logger';
+import { HEALTH_CHECKS, HealthChecks, METRICS_REGISTRY } from './health';
+import { NestPinoLogger, createLogger, type Logger } from './logger';
+import { createMetricsRegistry } from './metrics';
+
+/** Injection token of the service's logger. */
+export const LOGGER = Symbol('LOGGER');
+
+/**
+ * What every service module gets from runService: its logger, its metrics registry, and the
+ * providers the ops endpoints (/healthz, /metrics) and lifecycles inject (LOGGER,
+ * METRICS_REGISTRY, HEALTH_CHECKS).
+ */
+export interface ServiceOps {
+  logger: Logger;
+  registry: Registry;
+  providers: Provider[];
+}
+
+export function serviceOps(name: string, logger: Logger): ServiceOps {
+  const registry = createMetricsRegistry(name);
+  return {
+    logger,
+    registry,
+    providers: [
+      { provide: LOGGER, useValue: logger },
+      { provide: METRICS_REGISTRY, useValue: registry },
+      { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+    ],
+  };
+}
 
 interface ServiceSettings {
   HTTP_PORT: number;
@@ -19,7 +49,7 @@ interface ServiceSettings {
 export function runService<C extends ServiceSettings>(
   name: string,
   loadConfig: () => C,
-  moduleFor: (config: C) => DynamicModule,
+  moduleFor: (config: C, ops: ServiceOps) => DynamicModule,
 ): void {
   let config: C;
   try {
@@ -33,7 +63,9 @@ export function runService<C extends ServiceSettings>(
   }
   const logger = createLogger(name, config.LOG_LEVEL);
   const start = async () => {
-    const app = await NestFactory.create(moduleFor(config), { logger: new NestPinoLogger(logger) });
+    const app = await NestFactory.create(moduleFor(config, serviceOps(name, logger)), {
+      logger: new NestPinoLogger(logger),
+    });
     // Own signal handling rather than enableShutdownHooks: Nest re-raises the signal after
     // closing, so the process would not exit 0 after a clean drain.
     let closing = false;

@@ -3,15 +3,13 @@ import { topicNames } from '@reco/contracts';
 import {
   HEALTH_CHECKS,
   HealthChecks,
-  METRICS_REGISTRY,
   OpsController,
   createKafka,
-  createLogger,
-  createMetricsRegistry,
   createRedis,
   type Logger,
   type Redis,
-  type Registry,
+  LOGGER,
+  type ServiceOps,
 } from '@reco/platform';
 import { ModelWatcher } from '@reco/realtime';
 import { type FeaturesConfig, stateLimits } from './config';
@@ -24,7 +22,6 @@ import { Reencoder } from './adapters/reencoder';
 import { UserStore } from './adapters/user-store';
 
 export const CONFIG = Symbol('CONFIG');
-export const LOGGER = Symbol('LOGGER');
 
 /** Everything features runs, wired from the validated config. */
 export class FeaturesRuntime {
@@ -146,18 +143,16 @@ class FeaturesLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
 
 @Module({})
 export class FeaturesModule {
-  static forConfig(config: FeaturesConfig) {
-    const logger = createLogger('features', config.LOG_LEVEL);
-    const registry = createMetricsRegistry('features');
-    const metrics = createFeaturesMetrics(registry as Registry);
+  static forConfig(config: FeaturesConfig, ops: ServiceOps) {
+    const { logger } = ops;
+    const registry = ops.registry;
+    const metrics = createFeaturesMetrics(registry);
     return {
       module: FeaturesModule,
       controllers: [OpsController],
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: LOGGER, useValue: logger },
-        { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        ...ops.providers,
         { provide: FeaturesRuntime, useFactory: () => new FeaturesRuntime(config, metrics, logger) },
         FeaturesLifecycle,
       ],

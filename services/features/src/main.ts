@@ -2,4 +2,4 @@ import { runService } from '@reco/platform';
 import { loadFeaturesConfig } from './config';
 import { FeaturesModule } from './app.module';
 
-runService('features', loadFeaturesConfig, (config) => FeaturesModule.forConfig(config));
+runService('features', loadFeaturesConfig, (config, ops) => FeaturesModule.forConfig(config, ops));

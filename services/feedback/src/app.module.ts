@@ -2,15 +2,13 @@ import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown
 import {
   HEALTH_CHECKS,
   HealthChecks,
-  METRICS_REGISTRY,
   OpsController,
   createKafka,
-  createLogger,
-  createMetricsRegistry,
   createRedis,
   type Logger,
   type Redis,
-  type Registry,
+  LOGGER,
+  type ServiceOps,
 } from '@reco/platform';
 import type { FeedbackConfig } from './config';
 import { FeedbackConsumer } from './adapters/feedback-consumer';
@@ -21,7 +19,6 @@ import { FeedbackStore } from './adapters/redis-store';
 import { DASHBOARD_REFRESH_MS, DashboardController } from './dashboard.controller';
 import { FeedbackQueries } from './queries';
 
-export const LOGGER = Symbol('LOGGER');
 export const REDIS = Symbol('REDIS');
 
 class FeedbackLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -55,9 +52,9 @@ class FeedbackLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
 
 @Module({})
 export class FeedbackModule {
-  static forConfig(config: FeedbackConfig) {
-    const logger = createLogger('feedback', config.LOG_LEVEL);
-    const registry = createMetricsRegistry('feedback') as Registry;
+  static forConfig(config: FeedbackConfig, ops: ServiceOps) {
+    const { logger } = ops;
+    const registry = ops.registry;
     const redis = createRedis(config.REDIS_URL, logger);
     const store = new FeedbackStore(
       redis,
@@ -83,9 +80,7 @@ export class FeedbackModule {
       module: FeedbackModule,
       controllers: [OpsController, DashboardController],
       providers: [
-        { provide: LOGGER, useValue: logger },
-        { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        ...ops.providers,
         { provide: REDIS, useValue: redis },
         { provide: DASHBOARD_REFRESH_MS, useValue: config.FEEDBACK_DASHBOARD_REFRESH_SECONDS * 1000 },
         { provide: ReferenceConsumer, useValue: reference },

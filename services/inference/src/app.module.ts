@@ -4,14 +4,12 @@ import { topicNames } from '@reco/contracts';
 import {
   HEALTH_CHECKS,
   HealthChecks,
-  METRICS_REGISTRY,
   OpsController,
   createKafka,
-  createLogger,
-  createMetricsRegistry,
   ensureTopics,
   type Logger,
-  type Registry,
+  LOGGER,
+  type ServiceOps,
 } from '@reco/platform';
 import { ModelWatcher } from '@reco/realtime';
 import { experimentFromSettings } from '@reco/experiments';
@@ -26,8 +24,6 @@ import { SearchIndex } from './adapters/search-index';
 import { UserReader } from './adapters/user-reader';
 import { GrpcServer } from './grpc/server';
 import { Recommender } from './recommender';
-
-export const LOGGER = Symbol('LOGGER');
 
 /** Everything inference runs, wired from the validated config. */
 export class InferenceRuntime {
@@ -169,17 +165,15 @@ class InferenceLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
 
 @Module({})
 export class InferenceModule {
-  static forConfig(config: InferenceConfig) {
-    const logger = createLogger('inference', config.LOG_LEVEL);
-    const registry = createMetricsRegistry('inference');
-    const metrics = createInferenceMetrics(registry as Registry);
+  static forConfig(config: InferenceConfig, ops: ServiceOps) {
+    const { logger } = ops;
+    const registry = ops.registry;
+    const metrics = createInferenceMetrics(registry);
     return {
       module: InferenceModule,
       controllers: [OpsController],
       providers: [
-        { provide: LOGGER, useValue: logger },
-        { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        ...ops.providers,
         { provide: InferenceRuntime, useFactory: () => new InferenceRuntime(config, metrics, logger) },
         InferenceLifecycle,
       ],

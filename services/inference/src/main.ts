@@ -2,4 +2,4 @@ import { runService } from '@reco/platform';
 import { loadInferenceConfig } from './config';
 import { InferenceModule } from './app.module';
 
-runService('inference', loadInferenceConfig, (config) => InferenceModule.forConfig(config));
+runService('inference', loadInferenceConfig, (config, ops) => InferenceModule.forConfig(config, ops));

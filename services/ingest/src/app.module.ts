@@ -2,15 +2,13 @@ import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown
 import {
   HEALTH_CHECKS,
   HealthChecks,
-  METRICS_REGISTRY,
   OpsController,
   createKafka,
-  createLogger,
-  createMetricsRegistry,
   createRedis,
   type Logger,
   type Redis,
-  type Registry,
+  LOGGER,
+  type ServiceOps,
 } from '@reco/platform';
 import { type IngestConfig, validationLimits } from './config';
 import { IngestConsumer } from './adapters/ingest-consumer';
@@ -19,7 +17,6 @@ import { RedisDedupWindow } from './adapters/redis-dedup-window';
 import { Pseudonymizer } from '@reco/platform';
 
 export const CONFIG = Symbol('CONFIG');
-export const LOGGER = Symbol('LOGGER');
 export const REDIS = Symbol('REDIS');
 
 class IngestLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,17 +44,15 @@ class IngestLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
 @Module({})
 export class IngestModule {
-  static forConfig(config: IngestConfig) {
-    const logger = createLogger('ingest', config.LOG_LEVEL);
-    const registry = createMetricsRegistry('ingest');
+  static forConfig(config: IngestConfig, ops: ServiceOps) {
+    const { logger } = ops;
+    const registry = ops.registry;
     return {
       module: IngestModule,
       controllers: [OpsController],
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: LOGGER, useValue: logger },
-        { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        ...ops.providers,
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) },
         {
           provide: IngestConsumer,
@@ -76,7 +71,7 @@ export class IngestModule {
                 ),
                 now: Date.now,
               },
-              createIngestMetrics(registry as Registry),
+              createIngestMetrics(registry),
               logger,
               (err) => {
                 logger.fatal(

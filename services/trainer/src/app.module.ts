@@ -9,16 +9,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import {
-  HEALTH_CHECKS,
-  HealthChecks,
-  METRICS_REGISTRY,
-  OpsController,
-  createKafka,
-  createLogger,
-  createMetricsRegistry,
-  type Registry,
-} from '@reco/platform';
+import { HEALTH_CHECKS, HealthChecks, OpsController, createKafka, type ServiceOps } from '@reco/platform';
 import type { TrainerConfig } from './config';
 import { CheckpointStore } from './adapters/checkpoint-store';
 import { DirectoryModelStore } from './adapters/model-store';
@@ -70,15 +61,14 @@ class TrainerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 
 @Module({})
 export class TrainerModule {
-  static forConfig(config: TrainerConfig) {
-    const logger = createLogger('trainer', config.LOG_LEVEL);
-    const registry = createMetricsRegistry('trainer');
+  static forConfig(config: TrainerConfig, ops: ServiceOps) {
+    const { logger } = ops;
+    const registry = ops.registry;
     return {
       module: TrainerModule,
       controllers: [OpsController, TrainingController],
       providers: [
-        { provide: METRICS_REGISTRY, useValue: registry },
-        { provide: HEALTH_CHECKS, useValue: new HealthChecks() },
+        ...ops.providers,
         {
           provide: TrainingScheduler,
           useFactory: () => {
@@ -87,7 +77,7 @@ export class TrainerModule {
               createKafka('reco-trainer', config.KAFKA_BROKERS, logger),
               store,
               config,
-              createTrainerMetrics(registry as Registry),
+              createTrainerMetrics(registry),
               logger,
               config.TRAINER_CHECKPOINTS ? new CheckpointStore(store.checkpointsRoot) : undefined,
             );
