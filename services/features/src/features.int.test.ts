@@ -1,8 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import Redis from 'ioredis';
 import { CatalogItem, ClickstreamEvent, EventType, ModelPublished, topicNames } from '@reco/contracts';
@@ -18,7 +16,7 @@ import {
   writeSyntheticModel,
   type UserState,
 } from '@reco/realtime';
-import { getTestInfra, uniquePrefix, type TestInfra } from '@reco/testing';
+import { getTestInfra, spawnService, uniquePrefix, type TestInfra, type TestService } from '@reco/testing';
 
 const MAIN = join(__dirname, 'main.js');
 let infra: TestInfra;
@@ -33,67 +31,23 @@ after(async () => {
   await infra?.stop();
 });
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  waitFor(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-}
-
 /** Starts the real features process; resolves once it consumes. */
-async function startFeatures(prefix: string): Promise<Running> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      REDIS_URL: infra.redisUrl,
-      RECO_TOPIC_PREFIX: prefix,
-      RECO_TOPIC_PARTITIONS: '3',
-      REDIS_KEY_PREFIX: prefix,
-      FEATURES_GROUP_ID: `${prefix}features`,
-      FEATURES_SESSION_TIMEOUT_MS: '6000',
-      FEATURES_POPULARITY_REFRESH_MS: '300',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startFeatures(prefix: string): Promise<TestService> {
+  const features = spawnService(MAIN, {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    REDIS_URL: infra.redisUrl,
+    RECO_TOPIC_PREFIX: prefix,
+    RECO_TOPIC_PARTITIONS: '3',
+    REDIS_KEY_PREFIX: prefix,
+    FEATURES_GROUP_ID: `${prefix}features`,
+    FEATURES_SESSION_TIMEOUT_MS: '6000',
+    FEATURES_POPULARITY_REFRESH_MS: '300',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const seen: Record<string, unknown>[] = [];
-  const waiters: { msg: string; resolve: (e: Record<string, unknown>) => void }[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      return;
-    }
-    seen.push(entry);
-    for (const w of waiters.filter((x) => x.msg === entry.msg)) w.resolve(entry);
-  });
-  const waitFor = (msg: string, timeoutMs = 60_000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const hit = seen.find((e) => e.msg === msg);
-      if (hit) return resolve(hit);
-      const timer = setTimeout(
-        () => reject(new Error(`features did not log "${msg}" in ${timeoutMs} ms: ${stderr}`)),
-        timeoutMs,
-      );
-      waiters.push({
-        msg,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  await Promise.race([
-    waitFor('features consuming'),
-    exited.then((code) => Promise.reject(new Error(`features exited with ${code}: ${stderr}`))),
-  ]);
-  return { child, exited, waitFor };
+  await features.waitFor('features consuming', undefined, 60_000);
+  return features;
 }
 
 async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -195,7 +149,7 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
 
   const features = await startFeatures(prefix);
   try {
-    await features.waitFor('model loaded');
+    await features.waitFor('model loaded', undefined, 60_000);
     const user = 'u0000000000000000000000000000001';
     const key = userKey(prefix, user);
     const read = async (): Promise<UserState | undefined> => {
@@ -249,7 +203,9 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
     assert.deepEqual(third.recent, second.recent, 'the sequence is kept');
 
     const metrics = await (
-      await fetch(`http://127.0.0.1:${(await features.waitFor('http listening')).port}/metrics`)
+      await fetch(
+        `http://127.0.0.1:${(await features.waitFor('http listening', undefined, 60_000)).port}/metrics`,
+      )
     ).text();
     assert.match(metrics, /features_reencoded_users_total\{service="features"\} [1-9]/);
     assert.match(metrics, /features_encode_batch_size_count\{service="features"\} [1-9]/);

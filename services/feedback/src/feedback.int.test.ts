@@ -1,12 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
 import {
   CatalogItem,
@@ -19,7 +17,14 @@ import {
 } from '@reco/contracts';
 import { assignArm, parseExperiment } from '@reco/experiments';
 import { ensureTopics } from '@reco/platform';
-import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
+import {
+  getTestInfra,
+  readTopic,
+  spawnService,
+  uniquePrefix,
+  type TestInfra,
+  type TestService,
+} from '@reco/testing';
 import { Outcome, OutcomeType } from '@reco/contracts';
 import type { MetricsView } from './queries';
 
@@ -98,62 +103,36 @@ function event(eventId: string, i: number, type: EventType, itemId: string, time
   };
 }
 
-interface RunningFeedback {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
+type RunningFeedback = TestService & { port: number };
 
+/** Starts the real feedback process; resolves once it serves HTTP and consumes. */
 async function startFeedback(): Promise<RunningFeedback> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      REDIS_URL: infra.redisUrl,
-      RECO_TOPIC_PREFIX: prefix,
-      RECO_TOPIC_PARTITIONS: '3',
-      REDIS_KEY_PREFIX: prefix,
-      RECO_EXPERIMENT: JSON.stringify(EXPERIMENT),
-      FEEDBACK_GROUP_ID: `${prefix}feedback`,
-      FEEDBACK_SESSION_TIMEOUT_MS: '6000',
-      FEEDBACK_ALLOWED_LATENESS_SECONDS: '2',
-      FEEDBACK_IDLE_FLUSH_SECONDS: '3',
-      FEEDBACK_TICK_MS: '250',
-      FEEDBACK_BUCKET_SECONDS: '30',
-      FEEDBACK_WINDOW_MINUTES: '600',
-      FEEDBACK_SCRAPE_TARGETS: `inference=http://127.0.0.1:${fakeInferencePort}/metrics`,
-      FEEDBACK_SCRAPE_INTERVAL_SECONDS: '1',
-      FEEDBACK_DASHBOARD_REFRESH_SECONDS: '0.5',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const feedback = spawnService(MAIN, {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    REDIS_URL: infra.redisUrl,
+    RECO_TOPIC_PREFIX: prefix,
+    RECO_TOPIC_PARTITIONS: '3',
+    REDIS_KEY_PREFIX: prefix,
+    RECO_EXPERIMENT: JSON.stringify(EXPERIMENT),
+    FEEDBACK_GROUP_ID: `${prefix}feedback`,
+    FEEDBACK_SESSION_TIMEOUT_MS: '6000',
+    FEEDBACK_ALLOWED_LATENESS_SECONDS: '2',
+    FEEDBACK_IDLE_FLUSH_SECONDS: '3',
+    FEEDBACK_TICK_MS: '250',
+    FEEDBACK_BUCKET_SECONDS: '30',
+    FEEDBACK_WINDOW_MINUTES: '600',
+    FEEDBACK_SCRAPE_TARGETS: `inference=http://127.0.0.1:${fakeInferencePort}/metrics`,
+    FEEDBACK_SCRAPE_INTERVAL_SECONDS: '1',
+    FEEDBACK_DASHBOARD_REFRESH_SECONDS: '0.5',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let port = 0;
-  let consuming = false;
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`feedback did not start in 60 s: ${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: { msg?: string; port?: number };
-      try {
-        entry = JSON.parse(line);
-      } catch {
-        return;
-      }
-      if (entry.msg === 'http listening') port = entry.port!;
-      if (entry.msg === 'feedback consuming') consuming = true;
-      if (port && consuming) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`feedback exited with ${code}: ${stderr}`)));
-  });
-  return { child, port, exited };
+  const [listening] = await Promise.all([
+    feedback.waitFor('http listening', undefined, 60_000),
+    feedback.waitFor('feedback consuming', undefined, 60_000),
+  ]);
+  return { ...feedback, port: listening.port as number };
 }
 
 async function getJson<T>(path: string): Promise<T> {

@@ -1,8 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -22,7 +21,14 @@ import {
 } from '@reco/contracts';
 import { ensureTopics, pseudonymize } from '@reco/platform';
 import { decodeUserState, userKey, writeSyntheticModel } from '@reco/realtime';
-import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
+import {
+  getTestInfra,
+  readTopic,
+  spawnService,
+  uniquePrefix,
+  type TestInfra,
+  type TestService,
+} from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..');
 const N = 60;
@@ -40,85 +46,32 @@ let redis: Redis;
 let prefix: string;
 let topics: ReturnType<typeof topicNames>;
 let producer: Producer;
-let features: Running;
-let inference: Running;
+let features: TestService;
+let inference: TestService;
 let client: RecommenderClient;
 
-interface Running {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logs: Record<string, unknown>[];
-  waitFor(
-    msg: string,
-    match?: (e: Record<string, unknown>) => boolean,
-    timeoutMs?: number,
-  ): Promise<Record<string, unknown>>;
+function startService(name: 'features' | 'inference', env: Record<string, string>): TestService {
+  return spawnService(join(REPO, 'services', name, 'dist', 'main.js'), {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    REDIS_URL: infra.redisUrl,
+    RECO_TOPIC_PREFIX: prefix,
+    RECO_TOPIC_PARTITIONS: '3',
+    REDIS_KEY_PREFIX: prefix,
+    FEATURES_GROUP_ID: `${prefix}features`,
+    INFERENCE_GROUP_ID: `${prefix}inference`,
+    FEATURES_POPULARITY_REFRESH_MS: '300',
+    INFERENCE_POPULARITY_REFRESH_MS: '300',
+    FEATURES_SESSION_TIMEOUT_MS: '6000',
+    GRPC_PORT: '0',
+    GRPC_HOST: '127.0.0.1',
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
 }
 
-function startService(name: 'features' | 'inference', env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [join(REPO, 'services', name, 'dist', 'main.js')], {
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      REDIS_URL: infra.redisUrl,
-      RECO_TOPIC_PREFIX: prefix,
-      RECO_TOPIC_PARTITIONS: '3',
-      REDIS_KEY_PREFIX: prefix,
-      FEATURES_GROUP_ID: `${prefix}features`,
-      INFERENCE_GROUP_ID: `${prefix}inference`,
-      FEATURES_POPULARITY_REFRESH_MS: '300',
-      INFERENCE_POPULARITY_REFRESH_MS: '300',
-      FEATURES_SESSION_TIMEOUT_MS: '6000',
-      GRPC_PORT: '0',
-      GRPC_HOST: '127.0.0.1',
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const logs: Record<string, unknown>[] = [];
-  const waiters: {
-    msg: string;
-    match?: (e: Record<string, unknown>) => boolean;
-    resolve: (e: Record<string, unknown>) => void;
-  }[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let entry: Record<string, unknown>;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      return;
-    }
-    logs.push(entry);
-    for (const w of waiters) if (w.msg === entry.msg && (!w.match || w.match(entry))) w.resolve(entry);
-  });
-  const waitFor = (msg: string, match?: (e: Record<string, unknown>) => boolean, timeoutMs = 90_000) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const hit = logs.find((e) => e.msg === msg && (!match || match(e)));
-      if (hit) return resolve(hit);
-      const timer = setTimeout(
-        () => reject(new Error(`${name} did not log "${msg}" in ${timeoutMs} ms: ${stderr}`)),
-        timeoutMs,
-      );
-      exited.then((code) => reject(new Error(`${name} exited with ${code}: ${stderr}`)));
-      waiters.push({
-        msg,
-        match,
-        resolve: (e) => {
-          clearTimeout(timer);
-          resolve(e);
-        },
-      });
-    });
-  return { child, exited, logs, waitFor };
-}
-
-async function stopService(s: Running | undefined): Promise<void> {
+async function stopService(s: TestService | undefined): Promise<void> {
   if (!s || s.child.exitCode !== null) return;
   s.child.kill('SIGTERM');
   assert.equal(await s.exited, 0, 'graceful shutdown exits 0');
@@ -605,7 +558,7 @@ test('Redis stopped: answers are non-personalized, not errors, and counted', asy
     10_000,
     100,
   );
-  let second: Running | undefined;
+  let second: TestService | undefined;
   let c2: RecommenderClient | undefined;
   try {
     const user = 'u-click-0000000000000000000000001';
