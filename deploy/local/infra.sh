@@ -77,12 +77,12 @@ EOF
 
 kafka_format_if_needed() {
   [ -f "$KAFKA_DATA/meta.properties" ] && return 0
-  local cid
+  local cid # may begin with "-": passed as --cluster-id=<id> so it is not read as an option
   cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
   log "formatting Kafka storage in $KAFKA_DATA (cluster id $cid)"
   java -Xmx256m -Dlog4j2.configurationFile="$LOCAL_DIR/kafka/log4j2-tools.properties" \
     -cp "$KAFKA_LIBS/*" kafka.tools.StorageTool format --standalone \
-    --cluster-id "$cid" --config "$KAFKA_CONF" >"$KAFKA_LOGS/format.log" 2>&1 \
+    --cluster-id="$cid" --config "$KAFKA_CONF" >"$KAFKA_LOGS/format.log" 2>&1 \
     || { cat "$KAFKA_LOGS/format.log" >&2; die "kafka storage format failed"; }
 }
 
