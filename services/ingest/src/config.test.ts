@@ -22,13 +22,15 @@ test('malformed settings are named with what is wrong', () => {
         REDIS_URL: 'http://x',
         RECO_PSEUDONYMIZATION_KEY: 'short',
         INGEST_DEDUP_WINDOW_SECONDS: '-5',
+        REDIS_KEY_PREFIX: 'shop{1}:',
       }),
     (err: unknown) =>
       err instanceof ConfigError &&
       /KAFKA_BROKERS: expected host:port/.test(err.message) &&
       /REDIS_URL: expected redis:\/\//.test(err.message) &&
       /RECO_PSEUDONYMIZATION_KEY: must be at least 32/.test(err.message) &&
-      /INGEST_DEDUP_WINDOW_SECONDS/.test(err.message),
+      /INGEST_DEDUP_WINDOW_SECONDS/.test(err.message) &&
+      /REDIS_KEY_PREFIX: must not contain \{ or \}/.test(err.message),
   );
 });
 

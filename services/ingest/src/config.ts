@@ -6,7 +6,11 @@ import { DEFAULT_LIMITS, type ValidationLimits } from './domain/limits';
 export const ingestSettings = z.object({
   ...commonSettings,
   REDIS_URL: setting.redisUrl().describe('Redis holding the dedup window, e.g. redis://127.0.0.1:6379'),
-  REDIS_KEY_PREFIX: z.string().default('reco:').describe('prefix of every Redis key this service writes'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[^{}]*$/, 'must not contain { or } (the dedup keys carry a Redis hash tag)')
+    .default('reco:')
+    .describe('prefix of every Redis key this service writes'),
   RECO_PSEUDONYMIZATION_KEY: z
     .string()
     .min(32, 'must be at least 32 characters')
