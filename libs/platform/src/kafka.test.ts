@@ -19,4 +19,17 @@ test('the memoized partitioner picks the same partitions as kafkajs default', ()
     assert.equal(memo(args), plain(args));
   }
   assert.equal(memo({ topic: 't', partitionMetadata, message: { key: 'k', value: 'x', partition: 4 } }), 4);
+  // Another topic, or the same one after it grew, is not answered from the first one's memo.
+  const grown = [...partitionMetadata, { ...partitionMetadata[0]!, partitionId: 6 }];
+  for (let i = 0; i < 200; i++) {
+    const message = { key: Buffer.from(`user-${i % 120}`), value: 'x' };
+    assert.equal(
+      memo({ topic: 't', partitionMetadata: grown, message }),
+      plain({ topic: 't', partitionMetadata: grown, message }),
+    );
+    assert.equal(
+      memo({ topic: 'u', partitionMetadata, message }),
+      plain({ topic: 'u', partitionMetadata, message }),
+    );
+  }
 });

@@ -63,17 +63,23 @@ export function headersToStrings(headers: Record<string, unknown> | undefined): 
  */
 export const memoizedKeyPartitioner: ICustomPartitioner = () => {
   const fallback = Partitioners.DefaultPartitioner();
-  const memo = new Map<string, number>();
+  // Per topic, for its current partition count: key → partition (no key string built per message).
+  const memos = new Map<string, { partitions: number; byKey: Map<string, number> }>();
   return (args) => {
     const { topic, partitionMetadata, message } = args;
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     if (message.key === null || message.key === undefined) return fallback(args);
-    const memoKey = `${topic}\u0000${partitionMetadata.length}\u0000${message.key.toString()}`;
-    let partition = memo.get(memoKey);
+    let memo = memos.get(topic);
+    if (!memo || memo.partitions !== partitionMetadata.length) {
+      memo = { partitions: partitionMetadata.length, byKey: new Map() };
+      memos.set(topic, memo);
+    }
+    const key = typeof message.key === 'string' ? message.key : message.key.toString();
+    let partition = memo.byKey.get(key);
     if (partition === undefined) {
       partition = fallback(args);
-      if (memo.size >= 200_000) memo.clear();
-      memo.set(memoKey, partition);
+      if (memo.byKey.size >= 200_000) memo.byKey.clear();
+      memo.byKey.set(key, partition);
     }
     return partition;
   };

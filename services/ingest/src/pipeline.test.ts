@@ -107,3 +107,35 @@ test('a batch whose transaction committed is not republished when read again', a
   assert.equal(again.clean.length, 0);
   assert.equal(again.duplicates, 2);
 });
+
+test('clean events encoded one after another keep their own bytes; a fractional quantity is dead-lettered', async () => {
+  const dedup = new MapDedup();
+  const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
+  const long = { ...ev('long', 'u1'), type: 'search', item_id: undefined, query: 'q'.repeat(400) };
+  const out = await ingestClickstream(
+    [
+      msg(0, long),
+      msg(1, ev('short', 'u2')),
+      msg(2, { ...ev('frac', 'u3'), type: 'add_to_cart', quantity: 1.5 }),
+      msg(3, { ...ev('cart', 'u4'), type: 'add_to_cart', quantity: 3 }),
+    ],
+    deps,
+  );
+  const decoded = out.clean.map((m) => ClickstreamEvent.decode(m.value));
+  assert.deepEqual(
+    decoded.map((e) => [e.eventId, e.query.length, e.quantity]),
+    [
+      ['long', 400, 0],
+      ['short', 0, 0],
+      ['cart', 0, 3],
+    ],
+  );
+  for (const m of out.clean)
+    assert.deepEqual(
+      m.value,
+      Buffer.from(ClickstreamEvent.encode(ClickstreamEvent.decode(m.value)).finish()),
+    );
+  assert.equal(out.deadLetters.length, 1);
+  const letter = DeadLetter.decode(out.deadLetters[0]!.value);
+  assert.deepEqual([letter.reason, letter.field, letter.sourceOffset], ['invalid_type', 'quantity', 2]);
+});

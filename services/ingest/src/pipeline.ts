@@ -48,8 +48,25 @@ export interface PipelineDeps {
 
 const PROTOBUF_HEADERS = { 'content-type': CONTENT_TYPE_PROTOBUF };
 
+/**
+ * One protobuf writer for every clean event (its buffer is kept between events; `finish()`
+ * copies out one event's bytes and resets it), instead of a new writer growing a new buffer
+ * per event. Safe because an event is encoded synchronously, start to finish.
+ */
+const cleanWriter = ClickstreamEvent.encode(ClickstreamEvent.fromJSON({}));
+cleanWriter.finish();
+
 /** The encoder's bytes as a Buffer without copying them. */
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function encodeClean(event: ClickstreamEvent): Buffer {
+  try {
+    return asBuffer(ClickstreamEvent.encode(event, cleanWriter).finish());
+  } catch (err) {
+    cleanWriter.finish(); // drop the half-written event, or the next one would carry it
+    throw err;
+  }
+}
 
 function deadLetter(message: RawMessage, rejection: Rejection, now: number): OutMessage {
   const letter: DeadLetter = {
@@ -106,30 +123,27 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
     }
   }
   if (valid.length === 0) return out;
-  const sightings = await deps.dedup.claim(
-    valid.map(({ message, event }) => ({
-      eventId: event.eventId,
-      position: sourcePosition(message.topic, message.partition, message.offset),
-    })),
-  );
-  valid.forEach(({ message, event }, i) => {
+  const claims = valid.map(({ message, event }) => ({
+    eventId: event.eventId,
+    position: sourcePosition(message.topic, message.partition, message.offset),
+  }));
+  const sightings = await deps.dedup.claim(claims);
+  for (let i = 0; i < valid.length; i++) {
     if (sightings[i] === 'duplicate') {
       out.duplicates++;
-      return;
+      continue;
     }
     if (sightings[i] === 'replay') out.replays++;
-    out.published.push({
-      eventId: event.eventId,
-      position: sourcePosition(message.topic, message.partition, message.offset),
-    });
+    out.published.push(claims[i]!);
+    const event = valid[i]!.event;
     const pseudonym = deps.pseudonymizer.pseudonym(event.userId);
     const clean = normalizeClickstreamEvent(event, pseudonym);
     out.clean.push({
       key: pseudonym,
-      value: asBuffer(ClickstreamEvent.encode(clean).finish()),
+      value: encodeClean(clean),
       headers: PROTOBUF_HEADERS,
     });
-  });
+  }
   return out;
 }
 

@@ -89,6 +89,7 @@ const cases: [string, unknown, string, string][] = [
   ['query too long', { ...base, type: 'search', query: 'q'.repeat(513) }, 'too_long', 'query'],
   ['quantity negative', { ...base, quantity: -1 }, 'negative', 'quantity'],
   ['quantity huge', { ...base, quantity: 10_001 }, 'out_of_range', 'quantity'],
+  ['quantity a fraction', { ...base, quantity: 1.5 }, 'invalid_type', 'quantity'],
   ['price NaN', { ...base, price: 'NaN' }, 'not_finite', 'price'],
   ['price Infinity', { ...base, price: 'Infinity' }, 'not_finite', 'price'],
   ['price negative', { ...base, price: -0.5 }, 'negative', 'price'],

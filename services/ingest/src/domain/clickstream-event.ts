@@ -6,7 +6,7 @@ import {
   eventTypeFromJSON,
 } from '@reco/contracts';
 import { checkJsonShape, type JsonField } from './json-shape';
-import { checkAmount, checkId, checkText, checkTime, firstRejection } from './field-rules';
+import { checkAmount, checkId, checkText, checkTime } from './field-rules';
 import type { ValidationLimits } from './limits';
 import { reject, type Rejection, type Verdict } from './rejection';
 
@@ -57,7 +57,10 @@ export function decodeClickstreamEvent(
   limits: Pick<ValidationLimits, 'allowUnknownJsonFields'>,
 ): Verdict<ClickstreamEvent> {
   if (!value || value.length === 0) return reject('malformed_json', '', 'empty message value');
-  const type = (contentType ?? CONTENT_TYPE_JSON).split(';')[0]!.trim().toLowerCase();
+  const type =
+    contentType === undefined || contentType === CONTENT_TYPE_JSON || contentType === CONTENT_TYPE_PROTOBUF
+      ? (contentType ?? CONTENT_TYPE_JSON)
+      : contentType.split(';')[0]!.trim().toLowerCase();
   if (type === CONTENT_TYPE_PROTOBUF) {
     try {
       return { ok: true, value: ClickstreamEvent.decode(value) };
@@ -85,43 +88,54 @@ export function decodeClickstreamEvent(
   return { ok: true, value: event };
 }
 
-/** Field rules of a clickstream event; the first broken rule is reported. */
+function checkType(type: EventType): Rejection | undefined {
+  if (type === EventType.EVENT_TYPE_UNSPECIFIED)
+    return reject('missing_field', 'type', 'type is required').rejection;
+  if (!(type in EventType) || type === EventType.UNRECOGNIZED)
+    return reject(
+      'invalid_enum',
+      'type',
+      `unknown event type; expected one of view, click, add_to_cart, purchase, search, impression`,
+    ).rejection;
+  return undefined;
+}
+
+/**
+ * Field rules of a clickstream event; the first broken rule is reported. (A chain of `??`
+ * rather than a list of closures: this runs for every event.)
+ */
 export function validateClickstreamEvent(
   e: ClickstreamEvent,
   now: number,
   limits: ValidationLimits,
 ): Rejection | undefined {
   const ctx = e.context;
-  return firstRejection(
-    () => checkId('event_id', e.eventId, true, limits.maxIdLength),
-    () =>
-      e.type === EventType.EVENT_TYPE_UNSPECIFIED
-        ? reject('missing_field', 'type', 'type is required').rejection
-        : !(e.type in EventType) || e.type === EventType.UNRECOGNIZED
-          ? reject(
-              'invalid_enum',
-              'type',
-              `unknown event type; expected one of view, click, add_to_cart, purchase, search, impression`,
-            ).rejection
-          : undefined,
-    () => checkId('user_id', e.userId, true, limits.maxIdLength),
-    () => checkId('session_id', e.sessionId, false, limits.maxIdLength),
-    () => checkId('item_id', e.itemId, TYPES_WITH_ITEM.has(e.type), limits.maxIdLength),
-    () => checkText('query', e.query, e.type === EventType.EVENT_TYPE_SEARCH, limits.maxQueryLength),
-    () => checkAmount('quantity', e.quantity, limits.maxQuantity),
-    () => checkAmount('price', e.price, limits.maxPrice),
-    () => checkTime('timestamp', e.timestamp, true, now, limits),
-    () => (ctx ? checkText('context.device', ctx.device, false, limits.maxContextLength) : undefined),
-    () => (ctx ? checkText('context.page', ctx.page, false, limits.maxContextLength) : undefined),
-    () => (ctx ? checkText('context.referrer', ctx.referrer, false, limits.maxReferrerLength) : undefined),
-    () =>
-      e.schemaVersion !== '' && e.schemaVersion !== SCHEMA_VERSION
-        ? reject(
-            'unsupported_schema_version',
-            'schema_version',
-            `schema_version "${e.schemaVersion}" is not ${SCHEMA_VERSION}`,
-          ).rejection
-        : undefined,
+  return (
+    checkId('event_id', e.eventId, true, limits.maxIdLength) ??
+    checkType(e.type) ??
+    checkId('user_id', e.userId, true, limits.maxIdLength) ??
+    checkId('session_id', e.sessionId, false, limits.maxIdLength) ??
+    checkId('item_id', e.itemId, TYPES_WITH_ITEM.has(e.type), limits.maxIdLength) ??
+    checkText('query', e.query, e.type === EventType.EVENT_TYPE_SEARCH, limits.maxQueryLength) ??
+    checkAmount('quantity', e.quantity, limits.maxQuantity) ??
+    // uint32 on the wire: a fraction from JSON made the encoder throw and the batch fail forever
+    (Number.isInteger(e.quantity)
+      ? undefined
+      : reject('invalid_type', 'quantity', `quantity ${e.quantity} is not a whole number`).rejection) ??
+    checkAmount('price', e.price, limits.maxPrice) ??
+    checkTime('timestamp', e.timestamp, true, now, limits) ??
+    (ctx
+      ? (checkText('context.device', ctx.device, false, limits.maxContextLength) ??
+        checkText('context.page', ctx.page, false, limits.maxContextLength) ??
+        checkText('context.referrer', ctx.referrer, false, limits.maxReferrerLength))
+      : undefined) ??
+    (e.schemaVersion !== '' && e.schemaVersion !== SCHEMA_VERSION
+      ? reject(
+          'unsupported_schema_version',
+          'schema_version',
+          `schema_version "${e.schemaVersion}" is not ${SCHEMA_VERSION}`,
+        ).rejection
+      : undefined)
   );
 }
 

@@ -66,7 +66,10 @@ export function checkJsonShape(
 ): Rejection | undefined {
   if (!isPlainObject(value)) return reject('malformed_json', path, 'expected a JSON object').rejection;
   const byJsonName = jsonNames(fields);
-  for (const [key, v] of Object.entries(value)) {
+  // for-in, not Object.entries: no array per message (a parsed JSON object has only own keys)
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const v = value[key];
     const field = byJsonName.get(key);
     const fieldPath = path ? `${path}.${field?.name ?? key}` : (field?.name ?? key);
     if (!field) {
