@@ -2,35 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnnIndex } from './ann-index';
 import { exactTopK, recallAtK } from './exact';
-
-/** Deterministic clustered vectors, the shape trained item embeddings have. */
-function clustered(counts: number[], dim: number, clusters: number, seed: number): Float32Array[] {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const centers = Array.from({ length: clusters }, () => Array.from({ length: dim }, gauss));
-  return counts.map((n) => {
-    const out = new Float32Array(n * dim);
-    for (let i = 0; i < n; i++) {
-      const c = centers[Math.floor(rand() * clusters)];
-      const scale = 0.5 + rand();
-      for (let d = 0; d < dim; d++) out[i * dim + d] = scale * (c[d] + 0.7 * gauss());
-    }
-    return out;
-  });
-}
+import { ClusteredVectors } from './clustered-vectors';
 
 test('recall@100 of the HNSW index against exact inner-product search is at least 0.95', () => {
   const dim = 32;
   const n = 20_000;
   // Users' interest vectors live in the items' space (they are trained to score items).
-  const [items, queries] = clustered([n, 100], dim, 50, 1);
+  const vectors = new ClusteredVectors(dim, 50, 1);
+  const items = vectors.sample(n);
+  const queries = vectors.sample(100);
   const index = AnnIndex.build(items, dim);
   const approx: number[][] = [];
   const exact: number[][] = [];
@@ -67,7 +47,7 @@ test('exactTopK and recallAtK', () => {
 
 test('buildAsync gives the same answers as build', async () => {
   const dim = 8;
-  const [items] = clustered([2000], dim, 10, 3);
+  const items = new ClusteredVectors(dim, 10, 3).sample(2000);
   const a = AnnIndex.build(items, dim);
   const b = await AnnIndex.buildAsync(items, dim, {}, 100);
   const q = items.subarray(0, dim);

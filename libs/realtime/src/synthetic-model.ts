@@ -17,6 +17,8 @@ export interface SyntheticModelOptions {
   sequences?: Int32Array[];
   /** Epochs of real training on `sequences` (0 = random weights). */
   epochs?: number;
+  /** The item embedding table (numItems x dim) instead of random initial values (not with epochs). */
+  itemEmbeddings?: Float32Array;
   blendWeight?: number;
   seed?: number;
   tf?: TF;
@@ -76,7 +78,7 @@ export async function writeSyntheticModel(
         dropout: 0,
         contentVocab: 0,
       },
-      { rand },
+      { rand, init: opts.itemEmbeddings ? new Map([['item_emb', opts.itemEmbeddings]]) : undefined },
     );
     model = new SequenceModel({ tf, net, itemIds });
   }

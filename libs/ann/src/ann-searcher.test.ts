@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AnnIndex } from './ann-index';
+import { buildSearcher, ThreadSearcher } from './ann-searcher';
+import { ClusteredVectors } from './clustered-vectors';
+
+test('the worker-thread index answers as the same index on the caller thread, under concurrent searches', async () => {
+  const dim = 16;
+  const vectors = new ClusteredVectors(dim, 20, 7);
+  const items = vectors.sample(5000);
+  const queries = vectors.sample(64);
+  const local = AnnIndex.build(items, dim);
+  const threaded = await buildSearcher(items, dim);
+  assert.ok(threaded instanceof ThreadSearcher);
+  assert.equal(threaded.size, 5000);
+  try {
+    // all 64 issued at once: they queue while the thread is busy and go over in batches
+    const hits = await Promise.all(
+      Array.from({ length: 64 }, (_, q) => threaded.search(queries.subarray(q * dim, (q + 1) * dim), 10 + q)),
+    );
+    hits.forEach((hit, q) => {
+      const expected = local.search(queries.subarray(q * dim, (q + 1) * dim), 10 + q);
+      assert.deepEqual(hit.labels, expected.labels, `query ${q}`);
+      hit.scores.forEach((s, i) => assert.ok(Math.abs(s - expected.scores[i]!) < 1e-4));
+    });
+  } finally {
+    await threaded.close();
+  }
+});
+
+test('items added after the build are found on the worker thread; a closed index refuses searches', async () => {
+  const dim = 4;
+  const searcher = await buildSearcher(new Float32Array([1, 0, 0, 0, 0, 1, 0, 0]), dim, { spareCapacity: 1 });
+  searcher.add(2, [0, 0, 1.2, 0]);
+  searcher.add(3, [0, 0, 0, 1]); // beyond the spare capacity: the index grows
+  assert.equal(searcher.size, 4);
+  const hit = await searcher.search([0, 0.1, 1, 0], 2);
+  assert.deepEqual(hit.labels, [2, 1]);
+  assert.ok(Math.abs(hit.scores[0]! - 1.2) < 1e-4, `score ${hit.scores[0]}`);
+  assert.deepEqual((await searcher.search([0, 0, 0, 1], 1)).labels, [3]);
+  const pending = searcher.search([1, 0, 0, 0], 1);
+  await searcher.close(); // answers what was queued, then stops the thread
+  assert.deepEqual((await pending).labels, [0]);
+  await assert.rejects(searcher.search([1, 0, 0, 0], 1), /closed/);
+});
+
+test('thread: false keeps the index on the caller thread', async () => {
+  const searcher = await buildSearcher(new Float32Array([1, 0, 0, 1]), 2, { thread: false });
+  assert.ok(!(searcher instanceof ThreadSearcher));
+  assert.deepEqual((await searcher.search([0, 1], 1)).labels, [1]);
+});
+
+test('a build that fails on the worker thread rejects with the reason', async () => {
+  await assert.rejects(buildSearcher(new Float32Array(5), 2), /not a multiple of dim 2/);
+});

@@ -1,0 +1,202 @@
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import { AnnIndex, type AnnHit, type AnnOptions } from './ann-index';
+import type { WorkerReply, WorkerRequest } from './ann-thread';
+
+/**
+ * What serving needs from an ANN index. Searches are asynchronous because the index may live
+ * on its own thread: an HNSW search is a few hundred microseconds of CPU, and on the event
+ * loop it delays every other request by that much.
+ */
+export interface AnnSearcher {
+  readonly size: number;
+  search(query: ArrayLike<number>, k: number): Promise<AnnHit>;
+  /** Adds the vector of a new `label` (an item added after the build). */
+  add(label: number, vector: ArrayLike<number>): void;
+  /** Frees the index; searches still queued are answered first. */
+  close(): Promise<void>;
+}
+
+export interface SearcherOptions extends AnnOptions {
+  /** Build and search on a worker thread (default) or on the caller's thread. */
+  thread?: boolean;
+  /** Told about an item that could not be added on the worker thread (the index goes on). */
+  onAddFailed?: (label: number, message: string) => void;
+}
+
+/** Builds an index over `vectors` (n x dim row-major; row i gets label i). */
+export async function buildSearcher(
+  vectors: Float32Array,
+  dim: number,
+  opts: SearcherOptions = {},
+): Promise<AnnSearcher> {
+  const { thread = true, onAddFailed, ...ann } = opts;
+  return thread
+    ? ThreadSearcher.start(vectors, dim, ann, onAddFailed)
+    : new LocalSearcher(await AnnIndex.buildAsync(vectors, dim, ann));
+}
+
+/** The index on the caller's thread. */
+export class LocalSearcher implements AnnSearcher {
+  constructor(private readonly index: AnnIndex) {}
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  search(query: ArrayLike<number>, k: number): Promise<AnnHit> {
+    return Promise.resolve(this.index.search(query, k));
+  }
+
+  add(label: number, vector: ArrayLike<number>): void {
+    this.index.add(label, vector);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface PendingSearch {
+  query: ArrayLike<number>;
+  k: number;
+  resolve: (hit: AnnHit) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The index on a worker thread. Searches that arrive while the thread is busy are sent
+ * together as one message when it is free (no timer: a lone search goes at once), so message
+ * overhead shrinks as load grows, the same shape as the model's micro-batches.
+ */
+export class ThreadSearcher implements AnnSearcher {
+  private queued: PendingSearch[] = [];
+  private inFlight: PendingSearch[] = [];
+  private count: number;
+  private failure?: Error;
+  private closing?: () => void;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly dim: number,
+    size: number,
+    private readonly onAddFailed: (label: number, message: string) => void,
+  ) {
+    this.count = size;
+    worker.on('message', (reply: WorkerReply) => this.onReply(reply));
+    worker.on('error', (err) => this.fail(err));
+    worker.on('exit', (code) => this.fail(new Error(`ann worker exited with code ${code}`)));
+  }
+
+  static start(
+    vectors: Float32Array,
+    dim: number,
+    opts: AnnOptions = {},
+    onAddFailed: (label: number, message: string) => void = () => undefined,
+  ): Promise<ThreadSearcher> {
+    const worker = new Worker(join(__dirname, 'ann-thread.js'));
+    const copy = vectors.slice(); // the caller keeps its embeddings; the copy moves to the thread
+    return new Promise<ThreadSearcher>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      worker.once('error', onError);
+      worker.once('message', (reply: WorkerReply) => {
+        worker.off('error', onError);
+        if (reply.type === 'built') resolve(new ThreadSearcher(worker, dim, reply.size, onAddFailed));
+        else {
+          void worker.terminate();
+          reject(new Error(`ann worker: ${reply.type === 'failed' ? reply.message : reply.type}`));
+        }
+      });
+      worker.postMessage({ type: 'build', vectors: copy, dim, opts } satisfies WorkerRequest, [copy.buffer]);
+    }).then((s) => {
+      worker.unref(); // an idle index does not keep the process alive
+      return s;
+    });
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  search(query: ArrayLike<number>, k: number): Promise<AnnHit> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('ann index closed'));
+    return new Promise<AnnHit>((resolve, reject) => {
+      this.queued.push({ query, k, resolve, reject });
+      if (this.inFlight.length === 0) this.send();
+    });
+  }
+
+  add(label: number, vector: ArrayLike<number>): void {
+    if (this.failure || this.closing) return;
+    this.worker.postMessage({
+      type: 'add',
+      label,
+      vector: Float32Array.from(vector),
+    } satisfies WorkerRequest);
+    this.count++;
+  }
+
+  close(): Promise<void> {
+    if (this.failure) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.closing = () => void this.worker.terminate().then(() => resolve());
+      if (this.inFlight.length === 0 && this.queued.length === 0) this.closing();
+    });
+  }
+
+  private send(): void {
+    const batch = this.queued;
+    this.queued = [];
+    this.inFlight = batch;
+    this.worker.ref(); // a search in flight keeps the process alive, an idle index does not
+    const queries = new Float32Array(batch.length * this.dim);
+    const ks = new Int32Array(batch.length);
+    batch.forEach((p, i) => {
+      for (let d = 0; d < this.dim; d++) queries[i * this.dim + d] = p.query[d] ?? 0;
+      ks[i] = p.k;
+    });
+    this.worker.postMessage({ type: 'search', queries, ks } satisfies WorkerRequest, [
+      queries.buffer,
+      ks.buffer,
+    ]);
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (reply.type === 'addFailed') {
+      this.count--;
+      return this.onAddFailed(reply.label, reply.message);
+    }
+    const batch = this.inFlight;
+    this.inFlight = [];
+    if (reply.type === 'failed') {
+      const err = new Error(`ann worker: ${reply.message}`);
+      for (const p of batch) p.reject(err);
+    }
+    if (reply.type !== 'found') return this.next();
+    let at = 0;
+    batch.forEach((p, i) => {
+      const n = reply.counts[i]!;
+      p.resolve({
+        labels: Array.from(reply.labels.subarray(at, at + n)),
+        scores: Array.from(reply.scores.subarray(at, at + n)),
+      });
+      at += n;
+    });
+    this.next();
+  }
+
+  private next(): void {
+    if (this.queued.length > 0) return this.send();
+    this.worker.unref();
+    this.closing?.();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure || this.closing) return;
+    this.failure = err;
+    for (const p of [...this.inFlight, ...this.queued]) p.reject(err);
+    this.inFlight = [];
+    this.queued = [];
+  }
+}
