@@ -37,6 +37,8 @@ export class ArmAssigner {
     this.uppers = experiment.arms.map((a) => (upper += a.share));
   }
   assign(unitId: string): Arm {
+    // one arm (no experiment running): no hash on the hot path
+    if (this.experiment.arms.length === 1) return this.experiment.arms[0];
     const u = bucketOf(this.experiment.salt, unitId);
     const i = this.uppers.findIndex((upper) => u < upper);
     return this.experiment.arms[i === -1 ? this.experiment.arms.length - 1 : i];

@@ -54,6 +54,7 @@ export class InferenceRuntime {
         m: config.INFERENCE_ANN_M,
         efConstruction: config.INFERENCE_ANN_EF_CONSTRUCTION,
         efSearch: config.INFERENCE_ANN_EF_SEARCH,
+        thread: config.INFERENCE_ANN_THREAD,
       },
       () => this.catalog.all(),
       logger,

@@ -58,6 +58,10 @@ export const inferenceSettings = z.object({
     .describe(
       'HNSW search candidate list (recall@100 0.97 at 100 on clustered test data; 200 costs twice the time)',
     ),
+  INFERENCE_ANN_THREAD: setting
+    .bool()
+    .default(true)
+    .describe('build and search each ANN index on its own worker thread, off the event loop'),
   INFERENCE_MAX_CATEGORY_SHARE: share.default(0.5).describe('max share of one category in the top k'),
   INFERENCE_JUST_VIEWED: setting
     .int(0, 200)

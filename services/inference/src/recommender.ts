@@ -8,14 +8,16 @@ import {
   type SimilarItemsRequest,
 } from '@reco/contracts';
 import { Interaction, MicroBatcher, type UserState } from '@reco/realtime';
-import type { Catalog, ItemFacts } from './domain/catalog';
+import type { Catalog } from './domain/catalog';
 import {
+  categoryFirst,
   finalize,
   matchReason,
   normalize,
   popularReason,
   similarReason,
   type Candidate,
+  type PopularCandidate,
   type RankedResult,
 } from './domain/ranking';
 import { validateRecommend, validateSearch, validateSimilar, type RequestLimits } from './domain/validation';
@@ -76,6 +78,12 @@ interface ScoreJob {
 /** Recommend, SimilarItems and Search, independent of gRPC. */
 export class Recommender {
   private readonly scorer: MicroBatcher<ScoreJob, Float32Array>;
+  private popularCache?: {
+    trending: unknown;
+    popular24h: unknown;
+    newest: unknown;
+    candidates: PopularCandidate[];
+  };
 
   constructor(private readonly d: RecommenderDeps) {
     this.scorer = new MicroBatcher((jobs) => jobs.map((j) => j.version.score(j.user, j.recent, j.labels)), {
@@ -159,6 +167,7 @@ export class Recommender {
     this.check(deadline);
     if (items.length < req.k) {
       // cold start, or personalization filtered too far: popular items fill the answer
+      if (personalized) this.d.metrics.popularFill.inc({ method: 'Recommend' });
       const have = new Set(items.map((i) => i.itemId));
       const more = await this.timed('rules', () =>
         this.popular(req.k - items.length, req.filters, new Set([...exclude, ...have]), req.context?.itemId),
@@ -234,8 +243,8 @@ export class Recommender {
       const l = v.labelOfHash(r.item);
       if (l !== undefined && l < v.numItems) recent.push(l);
     }
-    const labels = await this.timed('ann', () => {
-      const set = new Set(v.ann.search(user, s.annCandidates).labels);
+    const labels = await this.timed('ann', async () => {
+      const set = new Set((await v.ann.search(user, s.annCandidates)).labels);
       for (const l of v.transitionCandidates(recent, s.transitionCandidates)) set.add(l);
       return [...set];
     });
@@ -292,33 +301,56 @@ export class Recommender {
     contextItem?: string,
   ): RankedResult[] {
     if (k <= 0) return [];
-    const { trending, popular24h } = this.d.popularity;
     const contextCategory = contextItem ? this.d.catalog.get(contextItem)?.category : undefined;
-    const candidates: Candidate[] = [];
-    const add = (list: { itemId: string; score: number }[], base: number) => {
-      const norm = normalize(list.map((x) => x.score));
-      list.forEach((x, i) => {
-        const item = this.d.catalog.get(x.itemId);
-        const boost = contextCategory && item?.category === contextCategory ? 1 : 0;
-        candidates.push({ itemId: x.itemId, score: base + norm[i] + boost, reason: popularReason(item) });
-      });
-    };
-    add(trending, 4);
-    add(popular24h, 2);
-    const fallback = this.catalogFallback();
-    add(
-      fallback.map((i) => ({ itemId: i.itemId, score: i.createdAt })),
-      0,
-    );
-    return finalize(candidates, k, this.ruleContext(filters, exclude)).map((r) => ({
+    const candidates = this.popularCandidates();
+    return finalize(
+      contextCategory ? categoryFirst(candidates, contextCategory) : candidates,
+      k,
+      this.ruleContext(filters, exclude),
+    ).map((r) => ({
       ...r,
       reason: r.reason === 'new arrival' ? r.reason : popularReason(this.d.catalog.get(r.itemId)),
     }));
   }
 
-  /** In-stock catalog items, newest first. */
-  private catalogFallback(): ItemFacts[] {
-    return this.d.catalog.newestInStock(1000);
+  /**
+   * The popular candidates, best first, rebuilt only when the popularity lists or the catalog
+   * change: building them takes milliseconds for a few thousand items, far too long to repeat
+   * in every cold-start request.
+   */
+  private popularCandidates(): PopularCandidate[] {
+    const { trending, popular24h } = this.d.popularity;
+    const newest = this.d.catalog.newestInStock(1000);
+    const cached = this.popularCache;
+    if (
+      cached &&
+      cached.trending === trending &&
+      cached.popular24h === popular24h &&
+      cached.newest === newest
+    )
+      return cached.candidates;
+    const candidates: PopularCandidate[] = [];
+    const add = (list: { itemId: string; score: number }[], base: number) => {
+      const norm = normalize(list.map((x) => x.score));
+      list.forEach((x, i) => {
+        const item = this.d.catalog.get(x.itemId);
+        candidates.push({
+          itemId: x.itemId,
+          score: base + norm[i],
+          reason: popularReason(item),
+          category: item?.category,
+        });
+      });
+    };
+    add(trending, 4);
+    add(popular24h, 2);
+    add(
+      newest.map((i) => ({ itemId: i.itemId, score: i.createdAt })),
+      0,
+    );
+    candidates.sort((a, b) => b.score - a.score);
+    this.popularCache = { trending, popular24h, newest, candidates };
+    return candidates;
   }
 
   async similarItems(req: SimilarItemsRequest, deadline?: number): Promise<RankedItems> {
@@ -349,8 +381,8 @@ export class Recommender {
     }
     const emb = v.embedding(label);
     const recent = label < v.numItems ? [label] : [];
-    const labels = await this.timed('ann', () => {
-      const set = new Set(v.ann.search(emb, this.d.settings.annCandidates + 1).labels);
+    const labels = await this.timed('ann', async () => {
+      const set = new Set((await v.ann.search(emb, this.d.settings.annCandidates + 1)).labels);
       for (const l of v.transitionCandidates(recent, this.d.settings.transitionCandidates)) set.add(l);
       set.delete(label);
       return [...set];

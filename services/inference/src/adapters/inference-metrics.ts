@@ -32,6 +32,12 @@ export function createInferenceMetrics(registry: Registry) {
       labelNames: ['method', 'reason'],
       registers: r,
     }),
+    popularFill: new Counter({
+      name: 'inference_popular_fill_total',
+      help: 'personalized answers that rules left short of k, filled with popular items',
+      labelNames: ['method'],
+      registers: r,
+    }),
     scoreBatchSize: new Histogram({
       name: 'inference_score_batch_size',
       help: 'requests per batched model call',

@@ -1,4 +1,4 @@
-import { AnnIndex, type AnnOptions } from '@reco/ann';
+import { buildSearcher, type AnnSearcher, type SearcherOptions } from '@reco/ann';
 import { SequenceModel, ServedScorer } from '@reco/model';
 import type { ModelPublished } from '@reco/contracts';
 import { artifactDir, hash32, itemHash } from '@reco/realtime';
@@ -23,7 +23,7 @@ export class ServingVersion {
   constructor(
     readonly version: string,
     readonly model: SequenceModel,
-    readonly ann: AnnIndex,
+    readonly ann: AnnSearcher,
   ) {
     this.tag = hash32(version);
     this.scorer = ServedScorer.fromModel(model);
@@ -126,6 +126,9 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * re-encoded them. Loading and indexing run in the background; the switch is one assignment,
  * so no request ever sees a half-loaded version.
  */
+/** How long a retired version's index still answers requests that started before the switch. */
+const RETIRED_INDEX_GRACE_MS = 30_000;
+
 export class ModelRegistry {
   private readonly versions = new Map<number, ServingVersion>();
   private order: ServingVersion[] = [];
@@ -133,7 +136,7 @@ export class ModelRegistry {
 
   constructor(
     private readonly keep: number,
-    private readonly annOptions: AnnOptions,
+    private readonly annOptions: SearcherOptions,
     private readonly catalogItems: () => Iterable<ItemFacts>,
     private readonly logger: Logger,
     private readonly onSwitch: (v: ServingVersion) => void = () => undefined,
@@ -163,7 +166,11 @@ export class ModelRegistry {
     if (this.versions.has(hash32(m.modelVersion))) return false;
     const started = Date.now();
     const model = await SequenceModel.load(artifactDir(m.artifactUri));
-    const ann = await AnnIndex.buildAsync(model.itemEmbeddings(), model.dim, this.annOptions);
+    const ann = await buildSearcher(model.itemEmbeddings(), model.dim, {
+      ...this.annOptions,
+      onAddFailed: (label, message) =>
+        this.logger.warn({ version: m.modelVersion, label, err: message }, 'item not indexed'),
+    });
     const v = new ServingVersion(m.modelVersion, model, ann);
     let extra = 0;
     for (const item of this.catalogItems()) {
@@ -176,8 +183,10 @@ export class ModelRegistry {
     for (const old of this.order) {
       if (kept.includes(old)) continue;
       this.versions.delete(old.tag);
-      // requests in flight only use the scorer's arrays and the index, which outlive dispose()
+      // requests in flight only use the scorer's arrays, which outlive dispose(), and the
+      // index, which is closed once they have had time to finish
       old.model.dispose();
+      setTimeout(() => void old.ann.close(), RETIRED_INDEX_GRACE_MS).unref();
     }
     this.order = kept;
     this.onSwitch(v);

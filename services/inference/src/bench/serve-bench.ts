@@ -9,14 +9,17 @@
  * no busy spin) for BENCH_SECONDS (default 30) after BENCH_WARMUP_SECONDS (default 5) at that
  * rate, first against the floor, then against inference. Prints per step p50/p95/p99/max,
  * errors and achieved rate; Redis bytes per user (MEMORY USAGE over 1,000 sampled users);
- * and where inference's time went (mean per stage from its own histograms). The last line
+ * and, per Recommend step, where inference's time went (its own stage histograms, event-loop
+ * delay and GC time, scraped before and after the step). The last line
  * is the whole result as JSON.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { AnnIndex, ClusteredVectors, exactTopK, recallAtK } from '@reco/ann';
 import { CatalogItem, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
@@ -29,7 +32,11 @@ const USERS = Number(env('BENCH_USERS', '1000000'));
 const RATES = env('BENCH_RATES', '500,1000,2000,4000').split(',').map(Number);
 const SECONDS = Number(env('BENCH_SECONDS', '30'));
 const WARMUP = Number(env('BENCH_WARMUP_SECONDS', '5'));
+const SERVICE_LOG = process.env.BENCH_SERVICE_LOG;
 const DIM = 64;
+const CATEGORIES = 50;
+const EF_SEARCH = Number(env('INFERENCE_ANN_EF_SEARCH', '100'));
+const ANN_CANDIDATES = Number(env('INFERENCE_ANN_CANDIDATES', '100'));
 const K = 10;
 const VERSION = 'sasrec-bench-serve';
 const prefix = `bench.serve.${Date.now().toString(36)}.`;
@@ -49,7 +56,8 @@ function startNode(script: string, extraEnv: Record<string, string>, nodeArgs: s
       logs.push(e);
       for (const [p, r] of waiters) if (p(e)) r(e);
     } catch {
-      // not JSON
+      // not JSON (e.g. --trace-gc output): kept when BENCH_SERVICE_LOG names a file
+      if (SERVICE_LOG) appendFileSync(SERVICE_LOG, `${line}\n`);
     }
   });
   const waitFor = (p: (e: Record<string, unknown>) => boolean) =>
@@ -84,8 +92,14 @@ async function main() {
   const producer = kafka.producer();
   await producer.connect();
 
-  log(`model: ${ITEMS} items, ${DIM}-d`);
-  const model = await writeSyntheticModel(VERSION, { numItems: ITEMS, dim: DIM, seed: 5 });
+  log(`model: ${ITEMS} items, ${DIM}-d, embeddings clustered by category`);
+  // Item embeddings cluster by the catalog's top category (c<i % 50>, below), as trained ones
+  // do; users' interest vectors are drawn from the same clusters (they live in the items' space).
+  const embeddings = new ClusteredVectors(DIM, CATEGORIES, 5);
+  const itemEmbeddings = embeddings.sample(ITEMS, (i) => i % CATEGORIES);
+  const ann = annCheck(itemEmbeddings, embeddings.sample(200));
+  log(`ANN on these embeddings: ${JSON.stringify(ann)}`);
+  const model = await writeSyntheticModel(VERSION, { numItems: ITEMS, dim: DIM, seed: 5, itemEmbeddings });
   log('catalog');
   for (let start = 0; start < ITEMS; start += 5000) {
     await producer.send({
@@ -99,7 +113,7 @@ async function main() {
               itemId: id,
               title: `item ${i} ${['red', 'blue', 'green'][i % 3]}`,
               description: '',
-              categoryPath: [`c${i % 50}`, `s${i % 7}`],
+              categoryPath: [`c${i % CATEGORIES}`, `s${i % 7}`],
               brand: `b${i % 100}`,
               price: 1 + (i % 200),
               currency: 'EUR',
@@ -119,8 +133,9 @@ async function main() {
   const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296;
   for (let start = 0; start < USERS; start += 2000) {
     const pipe = redis.pipeline();
+    const vectors = embeddings.sample(Math.min(USERS, start + 2000) - start);
     for (let u = start; u < Math.min(USERS, start + 2000); u++) {
-      const values = Float32Array.from({ length: DIM }, () => (rand() - 0.5) * 0.5);
+      const values = vectors.subarray((u - start) * DIM, (u - start + 1) * DIM);
       const recent = Array.from({ length: 20 }, () => ({
         item: itemHash(model.itemIds[Math.floor(rand() * ITEMS)]),
         kind: Interaction.View,
@@ -195,6 +210,7 @@ async function main() {
   // let the popularity and catalog settle
   await new Promise((r) => setTimeout(r, 2000));
 
+  const scrape = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${http}/metrics`)).text());
   const steps: Record<string, unknown>[] = [];
   for (const rate of RATES) {
     for (const [name, port] of [
@@ -202,32 +218,21 @@ async function main() {
       ['recommend', grpc],
     ] as const) {
       if (WARMUP > 0) generate(`127.0.0.1:${port}`, rate, WARMUP);
+      const before = name === 'recommend' ? await scrape() : undefined;
       const r = generate(`127.0.0.1:${port}`, rate, SECONDS);
-      steps.push({ target: name, ...r });
-      log(`${name} @ ${rate}/s: ${JSON.stringify(r)}`);
+      const step: Record<string, unknown> = { target: name, ...r };
+      if (before) Object.assign(step, whereTheTimeWent(before, await scrape()));
+      steps.push(step);
+      log(`${name} @ ${rate}/s: ${JSON.stringify(step)}`);
     }
   }
-  const metrics = await (await fetch(`http://127.0.0.1:${http}/metrics`)).text();
-  const stages: Record<string, number> = {};
-  const sums = new Map<string, number>();
-  const counts = new Map<string, number>();
-  for (const line of metrics.split('\n')) {
-    const m = /^inference_stage_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} ([\d.e+-]+)/.exec(line);
-    if (m) (m[1] === 'sum' ? sums : counts).set(m[2], Number(m[3]));
-  }
-  for (const [stage, sum] of sums) stages[stage] = Math.round((sum / (counts.get(stage) || 1)) * 1e6) / 1e3;
-  const batch =
-    /inference_score_batch_size_sum[^ ]* ([\d.e+-]+)[\s\S]*?inference_score_batch_size_count[^ ]* ([\d.e+-]+)/.exec(
-      metrics,
-    );
   const result = {
     items: ITEMS,
     users: USERS,
     seconds: SECONDS,
     generator: 'node open-loop (loadgen-worker.js, separate process, 2 ms timer)',
     redisBytesPerUser: bytesPerUser,
-    meanStageMs: stages,
-    meanScoreBatch: batch ? Number(batch[1]) / Number(batch[2]) : null,
+    ann,
     steps,
   };
   console.log(JSON.stringify(result));
@@ -242,6 +247,86 @@ async function main() {
     if (keys.length) await redis.unlink(...keys);
   } while (cursor !== '0');
   redis.disconnect();
+}
+
+/**
+ * Recall@candidates against exact search and the mean search time of an index built as
+ * inference builds it (ef from INFERENCE_ANN_EF_SEARCH), on this process's thread before the
+ * load starts: what the bench's embeddings cost the index, measured, not assumed.
+ */
+function annCheck(items: Float32Array, queries: Float32Array) {
+  const started = Date.now();
+  const index = AnnIndex.build(items, DIM, { efSearch: EF_SEARCH });
+  const buildSeconds = (Date.now() - started) / 1000;
+  const n = queries.length / DIM;
+  const query = (q: number) => queries.subarray(q * DIM, (q + 1) * DIM);
+  const t = process.hrtime.bigint();
+  const approx = Array.from({ length: n }, (_, q) => index.search(query(q), ANN_CANDIDATES).labels);
+  const searchMs = Number(process.hrtime.bigint() - t) / 1e6 / n;
+  const exact = Array.from({ length: n }, (_, q) => exactTopK(items, DIM, query(q), ANN_CANDIDATES));
+  return {
+    efSearch: EF_SEARCH,
+    recallAtCandidates: Math.round(recallAtK(approx, exact) * 1e4) / 1e4,
+    meanSearchMs: Math.round(searchMs * 1e3) / 1e3,
+    buildSeconds,
+  };
+}
+
+type Samples = Map<string, number>;
+
+/** Prometheus text → "name{labels}" → value. */
+function parseMetrics(text: string): Samples {
+  const out: Samples = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+(?:\{[^}]*\})?) ([\d.e+-]+|NaN)$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * Inference's own account of one step, from its metrics before and after: mean time per
+ * stage, the mean micro-batch, event-loop delay (prom-client resets its histogram at every
+ * scrape, so the scrape after the step covers the step) and garbage-collection time.
+ */
+function whereTheTimeWent(before: Samples, after: Samples): Record<string, unknown> {
+  const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
+  /** The sample named `name` whatever its labels (the service adds service="inference"). */
+  const named = (name: string) =>
+    [...after.keys()].find((k) => k === name || k.startsWith(`${name}{`)) ?? name;
+  const ms = (x: number) => Math.round(x * 1e6) / 1e3;
+  const meanStageMs: Record<string, number> = {};
+  for (const key of after.keys()) {
+    const m = /^inference_stage_seconds_sum\{.*stage="(\w+)"/.exec(key);
+    if (!m) continue;
+    const n = delta(key.replace('_sum{', '_count{'));
+    if (n > 0) meanStageMs[m[1]!] = ms(delta(key) / n);
+  }
+  const gcSeconds: Record<string, number> = {};
+  for (const key of after.keys()) {
+    const m = /^nodejs_gc_duration_seconds_sum\{.*kind="(\w+)"/.exec(key);
+    if (m && delta(key) > 0) gcSeconds[m[1]!] = Math.round(delta(key) * 1000) / 1000;
+  }
+  const batches = delta(named('inference_score_batch_size_count'));
+  const counted = (prefix: string) => {
+    const out: Record<string, number> = {};
+    for (const key of after.keys())
+      if (key.startsWith(prefix) && delta(key) > 0) out[key.slice(prefix.length)] = delta(key);
+    return out;
+  };
+  return {
+    meanStageMs,
+    meanScoreBatch:
+      batches > 0 ? Math.round((delta(named('inference_score_batch_size_sum')) / batches) * 100) / 100 : null,
+    eventLoopDelayMs: {
+      p50: ms(after.get(named('nodejs_eventloop_lag_p50_seconds')) ?? NaN),
+      p99: ms(after.get(named('nodejs_eventloop_lag_p99_seconds')) ?? NaN),
+      max: ms(after.get(named('nodejs_eventloop_lag_max_seconds')) ?? NaN),
+    },
+    gcSeconds,
+    fallbacks: counted('inference_fallback_total'),
+    popularFills: counted('inference_popular_fill_total'),
+  };
 }
 
 main().catch((err) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Catalog } from './catalog';
-import { finalize, normalize, passes, type Candidate } from './ranking';
+import { categoryFirst, finalize, normalize, passes, type Candidate } from './ranking';
 
 const catalog = new Catalog();
 for (let i = 0; i < 10; i++)
@@ -82,4 +82,24 @@ test('catalog: known category prefixes, hashes back to ids', () => {
   assert.ok(!catalog.isKnownCategory('A/y'));
   assert.deepEqual(normalize([1, 3]), [0, 1]);
   assert.deepEqual(normalize([2, 2]), [1, 1]);
+});
+
+test('categoryFirst boosts the context category by 1 and keeps the order best first', () => {
+  const c = (itemId: string, score: number, category: string) => ({ itemId, score, reason: '', category });
+  const ranked = categoryFirst(
+    [c('a', 5, 'x'), c('b', 4.5, 'y'), c('c', 3.8, 'x'), c('d', 2, 'y'), c('e', 0.5, 'y')],
+    'y',
+  );
+  assert.deepEqual(
+    ranked.map((r) => [r.itemId, r.score]),
+    [
+      ['b', 5.5],
+      ['a', 5],
+      ['c', 3.8],
+      ['d', 3],
+      ['e', 1.5],
+    ],
+  );
+  const none = [c('a', 1, 'x')];
+  assert.equal(categoryFirst(none, 'z'), none); // nothing to boost: the same list
 });
