@@ -14,7 +14,8 @@ import {
   type LogEntry,
   type TestInfra,
 } from '@reco/testing';
-import { pseudonymize } from '@reco/platform';
+import { Redis, pseudonymize } from '@reco/platform';
+import { dedupKey, dedupShard } from './domain/dedup-shards';
 
 const KEY = 'integration-test-key-0123456789abcdef';
 const MAIN = join(__dirname, 'main.js');
@@ -161,6 +162,28 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
     assert.match(metrics, new RegExp(`ingest_duplicates_total\\{service="ingest"\\} ${duplicates.length}`));
     const health = await fetch(`http://127.0.0.1:${ingest.port}/healthz`);
     assert.equal(health.status, 200);
+
+    // After each commit the dedup marks of its events are confirmed (asynchronously).
+    const redis = new Redis(infra.redisUrl);
+    try {
+      const keys = messages
+        .filter((m) => m.kind === 'valid')
+        .map((m) => dedupKey(`${prefix}dedup:`, dedupShard(m.eventId!), m.eventId!));
+      let marks: (string | null)[] = [];
+      for (let tries = 0; tries < 50; tries++) {
+        marks = await redis.mget(keys);
+        if (marks.every((v) => v?.endsWith('#committed'))) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const unconfirmed = marks.filter((v) => !v?.endsWith('#committed'));
+      assert.equal(unconfirmed.length, 0, `unconfirmed marks, e.g. ${unconfirmed.slice(0, 3).join(', ')}`);
+      assert.match(
+        marks[0]!,
+        new RegExp(`^${topics.clickstreamRaw.replace(/\./g, '\\.')}/\\d+/\\d+#committed$`),
+      );
+    } finally {
+      await redis.quit();
+    }
   } finally {
     ingest.child.kill('SIGTERM');
     assert.equal(await ingest.exited, 0, 'graceful shutdown exits 0');

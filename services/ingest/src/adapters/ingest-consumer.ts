@@ -24,6 +24,8 @@ export class IngestConsumer {
   /** Per topic/partition: the next offset this process committed, and the batch in progress. */
   private readonly committedUpTo = new Map<string, bigint>();
   private readonly partitionTail = new Map<string, Promise<void>>();
+  /** Dedup confirmations of committed batches still in flight. */
+  private readonly pendingConfirms = new Set<Promise<void>>();
   private running = false;
   private readonly topics: ReturnType<typeof topicNames>;
 
@@ -107,6 +109,7 @@ export class IngestConsumer {
   async stop(): Promise<void> {
     this.running = false;
     await this.consumer?.disconnect();
+    await Promise.all(this.pendingConfirms);
     await Promise.all(this.producers.map((p) => p.disconnect()));
   }
 
@@ -135,7 +138,11 @@ export class IngestConsumer {
   ): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const committed = this.committedUpTo.get(key) ?? -1n;
-    const messages = batch.messages.filter((m) => BigInt(m.offset) >= committed);
+    // Offsets ascend: only a batch starting below what was committed needs filtering.
+    const messages =
+      BigInt(batch.messages[0]!.offset) >= committed
+        ? batch.messages
+        : batch.messages.filter((m) => BigInt(m.offset) >= committed);
     if (messages.length === 0) {
       resolveOffset(batch.lastOffset()); // all of it committed by this process already
       return;
@@ -170,9 +177,13 @@ export class IngestConsumer {
     this.committedUpTo.set(key, BigInt(nextOffset));
     // Best effort: a crash before this leaves marks that a replay from stale offsets would
     // treat as its own; committed offsets make that replay unlikely, this makes it harmless.
-    await this.deps.dedup
+    // Not awaited: the next batch need not wait for it (how a later claim classifies an id
+    // does not depend on whether this confirm landed first); stop() waits for it.
+    const confirming = this.deps.dedup
       .confirm(outcome.published)
       .catch((err) => this.logger.warn({ err: String(err) }, 'could not confirm dedup marks'));
+    this.pendingConfirms.add(confirming);
+    void confirming.finally(() => this.pendingConfirms.delete(confirming));
     resolveOffset(batch.lastOffset());
 
     this.metrics.eventsIn.inc({ topic: batch.topic }, raw.length);
