@@ -278,7 +278,7 @@ type Samples = Map<string, number>;
 function parseMetrics(text: string): Samples {
   const out: Samples = new Map();
   for (const line of text.split('\n')) {
-    const m = /^([a-z_]+(?:\{[^}]*\})?) ([\d.e+-]+|NaN)$/.exec(line);
+    const m = /^([a-zA-Z0-9_:]+(?:\{[^}]*\})?) ([\d.e+-]+|NaN)$/.exec(line);
     if (m) out.set(m[1]!, Number(m[2]));
   }
   return out;
