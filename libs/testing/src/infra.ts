@@ -1,3 +1,5 @@
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 
 /** The Kafka broker and Redis server an integration test talks to. */
@@ -65,4 +67,33 @@ async function dockerAnswers(): Promise<boolean> {
 /** A prefix unique to one test run, for topic names, consumer groups and Redis keys. */
 export function uniquePrefix(name: string): string {
   return `test.${name}.${Date.now().toString(36)}${randomBytes(3).toString('hex')}.`;
+}
+
+/**
+ * For a test file: its Kafka and Redis (getTestInfra) and one Redis connection, opened in a
+ * `before` hook and closed in an `after` hook. Read the properties inside tests.
+ */
+export function useTestInfra(): { readonly infra: TestInfra; readonly redis: Redis } {
+  let infra: TestInfra | undefined;
+  let redis: Redis | undefined;
+  before(async () => {
+    infra = await getTestInfra();
+    redis = new Redis(infra.redisUrl);
+  });
+  after(async () => {
+    redis?.disconnect();
+    await infra?.stop();
+  });
+  const ready = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('useTestInfra: read inside a test, after the before hook');
+    return x;
+  };
+  return {
+    get infra() {
+      return ready(infra);
+    },
+    get redis() {
+      return ready(redis);
+    },
+  };
 }

@@ -1,8 +1,7 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import Redis from 'ioredis';
 import { CatalogItem, ClickstreamEvent, EventType, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import {
@@ -16,26 +15,16 @@ import {
   writeSyntheticModel,
   type UserState,
 } from '@reco/realtime';
-import { getTestInfra, spawnService, uniquePrefix, type TestInfra, type TestService } from '@reco/testing';
+import { spawnService, uniquePrefix, useTestInfra, type TestService } from '@reco/testing';
 
 const MAIN = join(__dirname, 'main.js');
-let infra: TestInfra;
-let redis: Redis;
-
-before(async () => {
-  infra = await getTestInfra();
-  redis = new Redis(infra.redisUrl);
-});
-after(async () => {
-  redis?.disconnect();
-  await infra?.stop();
-});
+const env = useTestInfra();
 
 /** Starts the real features process; resolves once it consumes. */
 async function startFeatures(prefix: string): Promise<TestService> {
   const features = spawnService(MAIN, {
-    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    REDIS_URL: infra.redisUrl,
+    KAFKA_BROKERS: env.infra.kafkaBrokers.join(','),
+    REDIS_URL: env.infra.redisUrl,
     RECO_TOPIC_PREFIX: prefix,
     RECO_TOPIC_PARTITIONS: '3',
     REDIS_KEY_PREFIX: prefix,
@@ -109,7 +98,7 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
   const topics = topicNames(prefix);
   const kafka = new Kafka({
     clientId: 'features-int-test',
-    brokers: infra.kafkaBrokers,
+    brokers: env.infra.kafkaBrokers,
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();
@@ -153,7 +142,7 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
     const user = 'u0000000000000000000000000000001';
     const key = userKey(prefix, user);
     const read = async (): Promise<UserState | undefined> => {
-      const raw = await redis.getBuffer(key);
+      const raw = await env.redis.getBuffer(key);
       return raw ? decodeUserState(raw) : undefined;
     };
 
@@ -166,7 +155,7 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
     assert.equal(first.vector!.modelTag, hash32('sasrec-test-1'));
     assert.equal(first.vector!.values.length, 16);
     assert.equal(first.categories[0].category, hash32(categoryKey(['Beauty', 'Face'])));
-    const ttl = await redis.pttl(key);
+    const ttl = await env.redis.pttl(key);
     assert.ok(ttl > 29 * 86400_000, `TTL refreshed on activity (${ttl})`);
 
     const sent = Date.now();
@@ -189,9 +178,9 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
 
     const pop = popularityKeys(prefix);
     await poll('popularity windows', async () =>
-      Number(await redis.zscore(pop.window('w1h'), 'item-7')) === 5 ? true : undefined,
+      Number(await env.redis.zscore(pop.window('w1h'), 'item-7')) === 5 ? true : undefined,
     );
-    assert.ok(Number(await redis.zscore(pop.trending, 'item-7')) > 0, 'item-7 is trending');
+    assert.ok(Number(await env.redis.zscore(pop.trending, 'item-7')) > 0, 'item-7 is trending');
 
     // A new version: the user is re-encoded in the background without any new event.
     const v2 = await writeSyntheticModel('sasrec-test-2', { numItems: 60, dim: 16, seed: 2 });

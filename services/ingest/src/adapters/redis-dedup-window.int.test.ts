@@ -1,28 +1,17 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { getTestInfra, uniquePrefix, type TestInfra } from '@reco/testing';
+import { uniquePrefix, useTestInfra } from '@reco/testing';
 import { confirmedMark } from '../domain/dedup';
 import { dedupKey, dedupShard } from '../domain/dedup-shards';
 import { RedisDedupWindow } from './redis-dedup-window';
 
-let infra: TestInfra;
-let redis: Redis;
-
-before(async () => {
-  infra = await getTestInfra();
-  redis = new Redis(infra.redisUrl);
-});
-after(async () => {
-  await redis?.quit();
-  await infra?.stop();
-});
+const env = useTestInfra();
 
 const claim = (eventId: string, position: string) => ({ eventId, position });
 
 test('a batch is claimed and confirmed in Redis with the SET NX GET / SET XX semantics', async () => {
   const prefix = `${uniquePrefix('dedup')}dedup:`;
-  const window = new RedisDedupWindow(redis, prefix, 60_000);
+  const window = new RedisDedupWindow(env.redis, prefix, 60_000);
   const ids = Array.from({ length: 2000 }, (_, i) => `evt-${i}`);
   // First batch: all new, except a repeat of evt-3 inside the batch itself.
   const first = await window.claim([
@@ -34,8 +23,8 @@ test('a batch is claimed and confirmed in Redis with the SET NX GET / SET XX sem
   assert.equal(first[2000], 'duplicate', 'a repeat inside one batch is a duplicate');
 
   const key = dedupKey(prefix, dedupShard('evt-7'), 'evt-7');
-  assert.equal(await redis.get(key), 'raw/0/7', 'the mark is the first sighting');
-  const ttl = await redis.pttl(key);
+  assert.equal(await env.redis.get(key), 'raw/0/7', 'the mark is the first sighting');
+  const ttl = await env.redis.pttl(key);
   assert.ok(ttl > 50_000 && ttl <= 60_000, `expires with the window (${ttl} ms)`);
 
   // Reprocessing the same positions (crash before commit) is a replay; elsewhere a duplicate.
@@ -48,12 +37,12 @@ test('a batch is claimed and confirmed in Redis with the SET NX GET / SET XX sem
 
   // Confirmed marks are never replays again, even from the same position.
   await window.confirm(ids.slice(0, 1000).map((id, i) => claim(id, `raw/0/${i}`)));
-  assert.equal(await redis.get(key), confirmedMark('raw/0/7'));
+  assert.equal(await env.redis.get(key), confirmedMark('raw/0/7'));
   const afterCommit = await window.claim([claim('evt-7', 'raw/0/7'), claim('evt-1500', 'raw/0/1500')]);
   assert.deepEqual(afterCommit, ['duplicate', 'replay']);
 
   // Confirm only overwrites marks that exist (XX): an expired id is not brought back.
   await window.confirm([claim('never-claimed', 'raw/0/1')]);
-  assert.equal(await redis.exists(dedupKey(prefix, dedupShard('never-claimed'), 'never-claimed')), 0);
+  assert.equal(await env.redis.exists(dedupKey(prefix, dedupShard('never-claimed'), 'never-claimed')), 0);
   assert.deepEqual(await window.claim([]), []);
 });
