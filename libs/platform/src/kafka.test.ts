@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Partitioners } from 'kafkajs';
-import { memoizedKeyPartitioner } from './kafka';
+import { memoizedKeyPartitioner, waitForLeaders } from './kafka';
 
 test('the memoized partitioner picks the same partitions as kafkajs default', () => {
   const memo = memoizedKeyPartitioner();
@@ -32,4 +32,36 @@ test('the memoized partitioner picks the same partitions as kafkajs default', ()
       plain({ topic: 'u', partitionMetadata, message }),
     );
   }
+});
+
+test('waitForLeaders waits through "unknown topic" and "no leader" answers, and names the topics when it gives up', async () => {
+  const notYet = (type: string) => Object.assign(new Error(type), { type });
+  const answers: (() => unknown)[] = [
+    () => {
+      throw notYet('UNKNOWN_TOPIC_OR_PARTITION');
+    },
+    () => {
+      throw notYet('LEADER_NOT_AVAILABLE');
+    },
+    () => ({ topics: [{ name: 't', partitions: [{ partitionId: 0, leader: -1 }] }] }),
+    () => ({ topics: [{ name: 't', partitions: [{ partitionId: 0, leader: 1 }] }] }),
+  ];
+  let calls = 0;
+  const admin = {
+    fetchTopicMetadata: async () => answers[calls++]!() as never,
+  };
+  await waitForLeaders(admin, ['t'], 5000, 1);
+  assert.equal(calls, 4);
+
+  const never = { fetchTopicMetadata: async () => answers[0]!() as never };
+  await assert.rejects(
+    waitForLeaders(never, ['a', 'b'], 20, 1),
+    /topics a, b have no leader after 20 ms \(UNKNOWN_TOPIC_OR_PARTITION\)/,
+  );
+  const broken = {
+    fetchTopicMetadata: async () => {
+      throw notYet('TOPIC_AUTHORIZATION_FAILED');
+    },
+  };
+  await assert.rejects(waitForLeaders(broken, ['t'], 5000, 1), /TOPIC_AUTHORIZATION_FAILED/);
 });

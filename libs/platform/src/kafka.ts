@@ -37,10 +37,47 @@ export async function ensureTopics(admin: Admin, ids: TopicId[], options: TopicO
     }));
   if (missing.length === 0) return;
   try {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    // kafkajs' waitForLeaders (on by default) fails on UNKNOWN_TOPIC_OR_PARTITION: ours waits below
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
   } catch (err) {
     // Another instance created it between our list and create: that is the state we wanted.
     if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+  }
+  await waitForLeaders(
+    admin,
+    missing.map((t) => t.topic),
+  );
+}
+
+/** Metadata answers that only mean "not yet" right after a topic is created. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Waits until every partition of `topics` has a leader. kafkajs' own `waitForLeaders` retries
+ * only LEADER_NOT_AVAILABLE, but a broker that has just started can also answer
+ * UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created, and that failed start-ups.
+ */
+export async function waitForLeaders(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topics: string[],
+  timeoutMs = 30_000,
+  pauseMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let last = 'no partitions yet';
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      const ready = meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready && meta.length === topics.length) return;
+    } catch (err) {
+      const type = (err as { type?: string }).type ?? '';
+      if (!NOT_YET.has(type)) throw err;
+      last = type;
+    }
+    if (Date.now() >= deadline)
+      throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms (${last})`);
+    await new Promise((r) => setTimeout(r, pauseMs));
   }
 }
 
