@@ -38,7 +38,16 @@ export function spawnService(main: string, env: Record<string, string>): TestSer
       const hit = logs.find((e) => e.msg === msg && (!match || match(e)));
       if (hit) return resolve(hit);
       const timer = setTimeout(
-        () => reject(new Error(`${main} did not log "${msg}" in ${timeoutMs} ms: ${stderr}`)),
+        () =>
+          reject(
+            new Error(
+              `${main} did not log "${msg}" in ${timeoutMs} ms; its last log lines: ` +
+                `${logs
+                  .slice(-8)
+                  .map((e) => JSON.stringify(e))
+                  .join('\n')}; stderr: ${stderr}`,
+            ),
+          ),
         timeoutMs,
       );
       void exited.then((code) => {
