@@ -1,7 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel } from 'kafkajs';
-import { getTestInfra, readTopic, uniquePrefix, type TestInfra } from '@reco/testing';
+import { getTestInfra, readTopic, uniquePrefix, type TestInfra, testKafka } from '@reco/testing';
 
 let infra: TestInfra;
 before(async () => {
@@ -17,7 +16,7 @@ after(async () => {
 // was aborted last (a crashed ingest's open transactions, fenced one producer at a time) leaked
 // its records to readers. patches/kafkajs@2.2.4.patch fixes it; this keeps it fixed.
 test('a read_committed reader hides transactions aborted in another order than they began', async () => {
-  const kafka = new Kafka({ clientId: 'txn-test', brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = testKafka(infra, 'txn-test');
   const topic = `${uniquePrefix('platform-txn')}aborts`;
   const admin = kafka.admin();
   await admin.connect();

@@ -1,4 +1,5 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import type { TestInfra } from './infra';
 
 export type ConsumedMessage = KafkaMessage & { partition: number };
 
@@ -37,4 +38,9 @@ export async function readTopic(
     await consumer.disconnect();
   }
   return received;
+}
+
+/** A kafkajs client on the test's broker that keeps its logs quiet. */
+export function testKafka(infra: Pick<TestInfra, 'kafkaBrokers'>, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Producer } from 'kafkajs';
 import { CatalogItem, ClickstreamEvent, EventType, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import {
@@ -15,7 +15,7 @@ import {
   writeSyntheticModel,
   type UserState,
 } from '@reco/realtime';
-import { spawnService, uniquePrefix, useTestInfra, type TestService } from '@reco/testing';
+import { spawnService, uniquePrefix, useTestInfra, type TestService, testKafka } from '@reco/testing';
 
 const MAIN = join(__dirname, 'main.js');
 const env = useTestInfra();
@@ -96,11 +96,7 @@ async function publishModel(producer: Producer, topic: string, version: string, 
 test('a clean event changes the user’s sequence and vector in Redis; a new model re-encodes users in the background', async () => {
   const prefix = uniquePrefix('features');
   const topics = topicNames(prefix);
-  const kafka = new Kafka({
-    clientId: 'features-int-test',
-    brokers: env.infra.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = testKafka(env.infra, 'features-int-test');
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, ['eventsClean', 'catalog', 'modelPublished'], {

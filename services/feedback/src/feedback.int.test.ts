@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import {
   CatalogItem,
   ClickstreamEvent,
@@ -24,6 +24,7 @@ import {
   uniquePrefix,
   type TestInfra,
   type TestService,
+  testKafka,
 } from '@reco/testing';
 import { Outcome, OutcomeType } from '@reco/contracts';
 import type { MetricsView } from './queries';
@@ -160,11 +161,7 @@ before(async () => {
   infra = await getTestInfra();
   prefix = uniquePrefix('feedback');
   topics = topicNames(prefix);
-  kafka = new Kafka({
-    clientId: 'feedback-int-test',
-    brokers: infra.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  kafka = testKafka(infra, 'feedback-int-test');
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, ['impressions', 'eventsClean', 'modelPublished', 'catalog'], {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { type Producer } from 'kafkajs';
 import Redis from 'ioredis';
 import {
   CatalogItem,
@@ -28,6 +28,7 @@ import {
   uniquePrefix,
   type TestInfra,
   type TestService,
+  testKafka,
 } from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -182,11 +183,7 @@ before(async () => {
   redis = new Redis(infra.redisUrl);
   prefix = uniquePrefix('inference');
   topics = topicNames(prefix);
-  const kafka = new Kafka({
-    clientId: 'inference-int-test',
-    brokers: infra.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = testKafka(infra, 'inference-int-test');
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, ['eventsClean', 'catalog', 'modelPublished', 'impressions'], {
@@ -683,11 +680,7 @@ test('an A/B experiment splits users stably between arms and stamps the arm on a
         `both arms get users: ${[...counts]}`,
       );
 
-      const kafka = new Kafka({
-        clientId: 'ab-reader',
-        brokers: infra.kafkaBrokers,
-        logLevel: logLevel.NOTHING,
-      });
+      const kafka = testKafka(infra, 'ab-reader');
       const shown = await readTopic(kafka, topics.impressions, { expected: 1, timeoutMs: 20_000 });
       const stamped = shown.map((m) => Impression.decode(m.value!)).filter((i) => arms.has(i.userId));
       assert.ok(stamped.length >= 40, `impressions of the experiment users arrived (${stamped.length})`);

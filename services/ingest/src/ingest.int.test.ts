@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Kafka } from 'kafkajs';
 import { ClickstreamEvent, DeadLetter, topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages, type GeneratedMessage } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
@@ -13,6 +13,7 @@ import {
   uniquePrefix,
   type LogEntry,
   type TestInfra,
+  testKafka,
 } from '@reco/testing';
 import { Redis, pseudonymize } from '@reco/platform';
 import { dedupKey, dedupShard } from './domain/dedup-shards';
@@ -59,7 +60,7 @@ async function startIngest(prefix: string, level = 'info'): Promise<RunningInges
 }
 
 function kafkaClient() {
-  return new Kafka({ clientId: 'ingest-int-test', brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
+  return testKafka(infra, 'ingest-int-test');
 }
 
 async function prepareTopics(kafka: Kafka, prefix: string) {

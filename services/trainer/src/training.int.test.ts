@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { type Kafka } from 'kafkajs';
 import { ClickstreamEvent, EventType, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import {
@@ -15,6 +15,7 @@ import {
   type LogEntry,
   type TestInfra,
   type TestService,
+  testKafka,
 } from '@reco/testing';
 import type { CheckpointRun } from './adapters/checkpoint-store';
 import type { RunReport } from './training-run';
@@ -131,11 +132,7 @@ async function createTopics(kafka: Kafka, prefix: string): Promise<void> {
 test('events in → a model version in the store + a model-published message; a worse model is refused; the next run warm-starts', async () => {
   const prefix = uniquePrefix('trainer');
   const topics = topicNames(prefix);
-  const kafka = new Kafka({
-    clientId: 'trainer-int-test',
-    brokers: infra.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = testKafka(infra, 'trainer-int-test');
   await createTopics(kafka, prefix);
   // Planted order: every user walks the chain item-k → item-(k+1) from a random start.
   const ITEMS = 40;
@@ -186,11 +183,7 @@ test('events in → a model version in the store + a model-published message; a 
 test('an interrupted run (POST /train/cancel, then SIGTERM) resumes from its checkpoint on the same data and publishes', async () => {
   const prefix = uniquePrefix('trainer-resume');
   const topics = topicNames(prefix);
-  const kafka = new Kafka({
-    clientId: 'trainer-int-test',
-    brokers: infra.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = testKafka(infra, 'trainer-int-test');
   await createTopics(kafka, prefix);
   await plantChains(kafka, topics.eventsClean, { items: 40, users: 400, steps: 8 });
   const store = await mkdtemp(join(tmpdir(), 'models-'));
