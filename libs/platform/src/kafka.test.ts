@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Partitioners } from 'kafkajs';
-import { memoizedKeyPartitioner, waitForLeaders } from './kafka';
+import { fetchTopicEnds, memoizedKeyPartitioner, waitForLeaders } from './kafka';
 
 test('the memoized partitioner picks the same partitions as kafkajs default', () => {
   const memo = memoizedKeyPartitioner();
@@ -64,4 +64,34 @@ test('waitForLeaders waits through "unknown topic" and "no leader" answers, and 
     },
   };
   await assert.rejects(waitForLeaders(broken, ['t'], 5000, 1), /TOPIC_AUTHORIZATION_FAILED/);
+});
+
+test('fetchTopicEnds retries "not the leader yet", gives up at its deadline, and passes other errors through', async () => {
+  const fail = (type: string) => Object.assign(new Error(type), { type });
+  const ends = [{ partition: 0, offset: '5', high: '5', low: '0' }];
+  let calls = 0;
+  const settling = {
+    fetchTopicOffsets: async () => {
+      if (++calls < 3) throw fail('NOT_LEADER_OR_FOLLOWER');
+      return ends;
+    },
+  };
+  assert.deepEqual(await fetchTopicEnds(settling, 't', 5000, 1), ends);
+  assert.equal(calls, 3);
+
+  const never = {
+    fetchTopicOffsets: async () => {
+      throw fail('NOT_LEADER_OR_FOLLOWER');
+    },
+  };
+  await assert.rejects(fetchTopicEnds(never, 't', 20, 1), /NOT_LEADER_OR_FOLLOWER/);
+  calls = 0;
+  const denied = {
+    fetchTopicOffsets: async () => {
+      calls++;
+      throw fail('TOPIC_AUTHORIZATION_FAILED');
+    },
+  };
+  await assert.rejects(fetchTopicEnds(denied, 't', 5000, 1), /TOPIC_AUTHORIZATION_FAILED/);
+  assert.equal(calls, 1);
 });

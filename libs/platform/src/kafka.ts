@@ -81,6 +81,32 @@ export async function waitForLeaders(
   }
 }
 
+/** Partition answers that only mean "not yet": a just-created topic or a just-started broker. */
+const NOT_LEADER_YET = new Set([...NOT_YET, 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
+
+/**
+ * `admin.fetchTopicOffsets`, retried while the broker answers "not the leader yet". Metadata
+ * can name a partition's leader before that broker serves ListOffsets for it (seen on a
+ * KRaft broker seconds after start-up), and kafkajs' admin does not retry that answer.
+ */
+export async function fetchTopicEnds(
+  admin: Pick<Admin, 'fetchTopicOffsets'>,
+  topic: string,
+  timeoutMs = 30_000,
+  pauseMs = 200,
+): ReturnType<Admin['fetchTopicOffsets']> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      const type = (err as { type?: string }).type ?? '';
+      if (!NOT_LEADER_YET.has(type) || Date.now() >= deadline) throw err;
+    }
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}
+
 /** Kafka message headers as plain strings (kafkajs gives Buffers, strings or arrays). */
 export function headersToStrings(headers: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};

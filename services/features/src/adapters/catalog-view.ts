@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { CatalogItem } from '@reco/contracts';
+import { fetchTopicEnds } from '@reco/platform';
 import { categoryKey, hash32 } from '@reco/realtime';
 import type { FeaturesMetrics } from './features-metrics';
 
@@ -34,7 +35,7 @@ export class CatalogView {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const ends = await admin.fetchTopicOffsets(this.topic);
+      const ends = await fetchTopicEnds(admin, this.topic);
       this.consumer = this.kafka.consumer({ groupId, readUncommitted: false });
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });

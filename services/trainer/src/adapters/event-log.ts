@@ -1,5 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { CatalogItem, ClickstreamEvent, Outcome } from '@reco/contracts';
+import { fetchTopicEnds } from '@reco/platform';
 import type { LabeledOutcome } from '../domain/outcome-weights';
 import type { ItemContent } from '@reco/model';
 import type { Interaction } from '../domain/histories';
@@ -32,7 +33,7 @@ export async function replayTopic(
   const { idleMs = 3000, timeoutMs = 30 * 60_000, upTo, signal } = options;
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await fetchTopicEnds(admin, topic);
   await admin.disconnect();
   const watermark: Record<number, string> = {};
   const pending = new Set<number>();
