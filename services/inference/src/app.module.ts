@@ -20,7 +20,7 @@ import { ImpressionPublisher } from './adapters/impressions';
 import { createInferenceMetrics, type InferenceMetrics } from './adapters/inference-metrics';
 import { ModelRegistry } from './adapters/model-registry';
 import { PopularityCache } from './adapters/popularity-cache';
-import { SearchIndex } from './adapters/search-index';
+import { LocalLexicalSearch, ThreadLexicalSearch, type LexicalSearch } from './adapters/lexical-search';
 import { UserReader } from './adapters/user-reader';
 import { GrpcServer } from './grpc/server';
 import { Recommender } from './recommender';
@@ -28,7 +28,7 @@ import { Recommender } from './recommender';
 /** Everything inference runs, wired from the validated config. */
 export class InferenceRuntime {
   readonly catalog = new Catalog();
-  readonly search = new SearchIndex();
+  readonly search: LexicalSearch;
   readonly registry: ModelRegistry;
   readonly users: UserReader;
   readonly popularity: PopularityCache;
@@ -46,6 +46,7 @@ export class InferenceRuntime {
     readonly logger: Logger,
   ) {
     this.kafka = createKafka('reco-inference', config.KAFKA_BROKERS, logger);
+    this.search = config.INFERENCE_SEARCH_THREAD ? new ThreadLexicalSearch() : new LocalLexicalSearch();
     const topics = topicNames(config.RECO_TOPIC_PREFIX);
     const pinned = pinnedVersions(experimentFromSettings(config));
     this.registry = new ModelRegistry(
@@ -54,6 +55,9 @@ export class InferenceRuntime {
         m: config.INFERENCE_ANN_M,
         efConstruction: config.INFERENCE_ANN_EF_CONSTRUCTION,
         efSearch: config.INFERENCE_ANN_EF_SEARCH,
+        targetRecall: config.INFERENCE_ANN_TARGET_RECALL,
+        maxEfSearch: config.INFERENCE_ANN_MAX_EF_SEARCH,
+        calibrationK: config.INFERENCE_ANN_CANDIDATES,
         thread: config.INFERENCE_ANN_THREAD,
       },
       () => this.catalog.all(),
@@ -61,6 +65,14 @@ export class InferenceRuntime {
       (v) => {
         metrics.modelVersion.reset();
         metrics.modelVersion.set({ version: v.version }, 1);
+        // one series per loaded version (each has its own index)
+        metrics.annEfSearch.reset();
+        metrics.annCalibratedRecall.reset();
+        for (const loaded of this.registry.loaded) {
+          metrics.annEfSearch.set({ version: loaded.version }, loaded.ann.efSearch);
+          const recall = loaded.ann.calibration?.recall;
+          if (recall !== undefined) metrics.annCalibratedRecall.set({ version: loaded.version }, recall);
+        }
       },
       pinned,
     );
@@ -79,8 +91,8 @@ export class InferenceRuntime {
       topics.catalog,
       config.INFERENCE_GROUP_ID,
       this.catalog,
-      (item) => {
-        this.search.upsert(item);
+      (item, description) => {
+        this.search.upsert({ ...item, description });
         this.registry.addCatalogItem(item);
         metrics.catalogItems.set(this.catalog.size);
       },
@@ -141,6 +153,7 @@ export class InferenceRuntime {
     await this.impressions.stop();
     await this.producer.disconnect();
     await this.users.close();
+    await this.search.close();
   }
 }
 

@@ -56,12 +56,30 @@ export const inferenceSettings = z.object({
     .int(10, 5000)
     .default(100)
     .describe(
-      'HNSW search candidate list (recall@100 0.97 at 100 on clustered test data; 200 costs twice the time)',
+      'HNSW search candidate list: the floor that calibration raises (INFERENCE_ANN_TARGET_RECALL), or the value used when that is 0',
+    ),
+  INFERENCE_ANN_TARGET_RECALL: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.97)
+    .describe(
+      'recall@candidates against exact search that each index calibrates its search candidate list to on a sample of queries when built (0.97 leaves room for the sample’s error so other queries clear 0.95); 0 = off, INFERENCE_ANN_EF_SEARCH as given',
+    ),
+  INFERENCE_ANN_MAX_EF_SEARCH: setting
+    .int(10, 10_000)
+    .default(1000)
+    .describe(
+      'largest search candidate list calibration may choose (bounds search time when the target is out of reach)',
     ),
   INFERENCE_ANN_THREAD: setting
     .bool()
     .default(true)
     .describe('build and search each ANN index on its own worker thread, off the event loop'),
+  INFERENCE_SEARCH_THREAD: setting
+    .bool()
+    .default(true)
+    .describe('keep the lexical search index on its own worker thread, out of the serving heap'),
   INFERENCE_MAX_CATEGORY_SHARE: share.default(0.5).describe('max share of one category in the top k'),
   INFERENCE_JUST_VIEWED: setting
     .int(0, 200)

@@ -20,6 +20,7 @@ import {
   type PopularCandidate,
   type RankedResult,
 } from './domain/ranking';
+import type { LexicalSearch } from './adapters/lexical-search';
 import { validateRecommend, validateSearch, validateSimilar, type RequestLimits } from './domain/validation';
 import { dot, type ModelRegistry, type ServingVersion } from './adapters/model-registry';
 import type { InferenceMetrics } from './adapters/inference-metrics';
@@ -58,7 +59,7 @@ export interface RecommenderDeps {
     trending: { itemId: string; score: number }[];
     popular24h: { itemId: string; score: number }[];
   };
-  search: { search(query: string, limit: number): { itemId: string; score: number }[] };
+  search: Pick<LexicalSearch, 'search'>;
   impressions: { publish(i: Impression): void };
   metrics: InferenceMetrics;
   limits: RequestLimits;

@@ -16,7 +16,8 @@ export class CatalogConsumer {
     private readonly topic: string,
     private readonly groupPrefix: string,
     private readonly catalog: Catalog,
-    private readonly onItem: (item: ItemFacts) => void,
+    /** The item's description goes to the lexical index only (the catalog does not keep it). */
+    private readonly onItem: (item: ItemFacts, description: string) => void,
     private readonly onRemove: (itemId: string) => void,
   ) {}
 
@@ -45,14 +46,13 @@ export class CatalogConsumer {
           const facts = this.catalog.upsert({
             itemId: c.itemId,
             title: c.title,
-            description: c.description,
             brand: c.brand,
             categoryPath: c.categoryPath,
             price: c.price,
             inStock: c.inStock,
             createdAt: c.createdAt ? c.createdAt.getTime() : 0,
           });
-          this.onItem(facts);
+          this.onItem(facts, c.description);
         }
         if (BigInt(batch.highWatermark) - 1n <= BigInt(batch.lastOffset())) this.caughtUp = true;
       },

@@ -1,5 +1,18 @@
 import MiniSearch from 'minisearch';
-import type { ItemFacts } from '../domain/catalog';
+
+/** What the lexical index reads of a catalog item. */
+export interface SearchDoc {
+  itemId: string;
+  title: string;
+  description: string;
+  brand: string;
+  categoryPath: readonly string[];
+}
+
+export interface LexicalHit {
+  itemId: string;
+  score: number;
+}
 
 interface Doc {
   id: string;
@@ -24,7 +37,11 @@ export class SearchIndex {
     },
   });
 
-  upsert(item: ItemFacts): void {
+  get size(): number {
+    return this.index.documentCount;
+  }
+
+  upsert(item: SearchDoc): void {
     const doc: Doc = {
       id: item.itemId,
       title: item.title,
@@ -41,7 +58,7 @@ export class SearchIndex {
   }
 
   /** Best matches first; every query term must match (falls back to any term when none does). */
-  search(query: string, limit: number): { itemId: string; score: number }[] {
+  search(query: string, limit: number): LexicalHit[] {
     let hits = this.index.search(query);
     if (hits.length === 0) hits = this.index.search(query, { combineWith: 'OR' });
     return hits.slice(0, limit).map((h) => ({ itemId: String(h.id), score: h.score }));

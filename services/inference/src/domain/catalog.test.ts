@@ -5,7 +5,6 @@ import { Catalog, newestFirst, type ItemFacts } from './catalog';
 const item = (itemId: string, createdAt: number, inStock = true): Omit<ItemFacts, 'category'> => ({
   itemId,
   title: itemId,
-  description: '',
   brand: '',
   categoryPath: ['A'],
   price: 1,
@@ -54,4 +53,23 @@ test('the catalog recomputes its newest items only after it changed', () => {
     catalog.newestInStock(10).map((i) => i.itemId),
     ['newer', 'old'],
   );
+});
+
+test('items of one category share its path and key, and an item moved to another category leaves the old counts', () => {
+  const catalog = new Catalog();
+  const a = catalog.upsert({ ...item('a', 1), categoryPath: ['Shoes', 'Trail'] });
+  const b = catalog.upsert({ ...item('b', 1), categoryPath: ['Shoes', 'Trail'] });
+  assert.equal(a.categoryPath, b.categoryPath, 'one array for the category');
+  assert.equal(a.category, 'Shoes/Trail');
+  assert.deepEqual(a.categoryPath, ['Shoes', 'Trail']);
+  assert.ok(Object.isFrozen(a.categoryPath));
+  const c = catalog.upsert({ ...item('c', 1), categoryPath: ['Shoes'] });
+  assert.notEqual(c.categoryPath, a.categoryPath, 'a different path is a different entry');
+  catalog.upsert({ ...item('a', 1), categoryPath: ['Hats'] });
+  catalog.upsert({ ...item('b', 1), categoryPath: ['Hats'] });
+  assert.equal(catalog.get('a')!.category, 'Hats');
+  assert.ok(catalog.isKnownCategory('Hats'));
+  assert.ok(catalog.isKnownCategory('Shoes'), 'item c is still under Shoes');
+  catalog.remove('c');
+  assert.ok(!catalog.isKnownCategory('Shoes'));
 });

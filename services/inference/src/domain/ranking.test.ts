@@ -8,7 +8,6 @@ for (let i = 0; i < 10; i++)
   catalog.upsert({
     itemId: `i${i}`,
     title: `t${i}`,
-    description: '',
     brand: '',
     categoryPath: i < 6 ? ['A', 'x'] : ['B'],
     price: i * 10,

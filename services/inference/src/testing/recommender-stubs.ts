@@ -32,7 +32,6 @@ export function stubRecommender(
     catalog.upsert({
       itemId: `item-${i}`,
       title: `item ${i}`,
-      description: `a thing called item ${i}`,
       brand: 'acme',
       categoryPath: [i % 2 ? 'Shoes' : 'Hats'],
       price: 10 + i,
@@ -63,7 +62,7 @@ export function stubRecommender(
       popular24h: [],
     },
     search: {
-      search: (query) =>
+      search: async (query) =>
         [...catalog.all()]
           .filter((i) => i.title.includes(query))
           .map((i, rank) => ({ itemId: i.itemId, score: 1 / (rank + 1) })),
