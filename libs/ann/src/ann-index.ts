@@ -1,24 +1,76 @@
 import { HierarchicalNSW } from 'hnswlib-node';
+import { exactTopKMany, recallAtK } from './exact';
 
 export interface AnnOptions {
   /** Graph degree (hnswlib M). */
   m?: number;
   /** Candidate list size while building. */
   efConstruction?: number;
-  /** Candidate list size while searching; raised to k when k is larger. */
+  /**
+   * Candidate list size while searching. With calibration on (`targetRecall` > 0) it is the
+   * floor: calibration starts its ladder at max(efSearch, calibrationK) and only raises it.
+   * With `targetRecall: 0` it is used as given. Raised to k when a search asks for more.
+   */
   efSearch?: number;
+  /**
+   * Recall@calibrationK against exact search that the build calibrates efSearch to reach on a
+   * sample of queries (see `AnnCalibration`); 0 turns calibration off. The default 0.97 leaves
+   * room for the sample's error, so that other queries clear 0.95.
+   */
+  targetRecall?: number;
+  /** Largest efSearch calibration may choose (bounds search time when the target is out of reach). */
+  maxEfSearch?: number;
+  /** Queries in the calibration sample (each costs one exact search: ~4 ms at 100,000 64-d items). */
+  calibrationQueries?: number;
+  /** The k of the recall calibration measures: the number of candidates the caller takes. */
+  calibrationK?: number;
   /** Extra room for items added after the build (new catalog items). */
   spareCapacity?: number;
+  /** Seed of the graph's level draws and of the calibration sample. */
   seed?: number;
 }
 
+/**
+ * efConstruction 400 (was 200): at 100,000 category-clustered 64-d items the calibrated
+ * efSearch falls from 600 to 250 and a search from ~0.49 to ~0.26 ms for ~1.6x the build time
+ * (19 → 30 s on one core); M 24 or 32 did not help (docs/benchmarks.md).
+ */
 export const DEFAULT_ANN: Required<AnnOptions> = {
   m: 16,
-  efConstruction: 200,
+  efConstruction: 400,
   efSearch: 100,
+  targetRecall: 0.97,
+  maxEfSearch: 1000,
+  calibrationQueries: 200,
+  calibrationK: 100,
   spareCapacity: 1024,
   seed: 100,
 };
+
+/**
+ * What calibration chose and measured. The sample (deterministic in `seed`) resembles users'
+ * interest vectors, which live in the items' space: 60% are vectors of random items, 40% the
+ * mean of one of those and 1–3 of its exact top-k items (a focused taste). Means of random
+ * items from different categories (a diffuse taste) are left out: at 100,000 clustered items
+ * their recall stays near 0.6 even at efSearch 1000, so they would pin every index to the cap
+ * (docs/benchmarks.md, "ANN index: recall and cost at 100,000 items").
+ */
+export interface AnnCalibration {
+  /** The efSearch the index searches with: the first on the ladder that reached the target, else the cap. */
+  efSearch: number;
+  /** Recall@k on the sample at that efSearch. */
+  recall: number;
+  /** The target; `reached` is false when even `maxEfSearch` fell short of it. */
+  target: number;
+  reached: boolean;
+  k: number;
+  /** Queries in the sample. */
+  queries: number;
+  /** Time calibration took (exact search of the sample plus the ladder's searches). */
+  ms: number;
+  /** Every rung tried, in order. */
+  ladder: { efSearch: number; recall: number }[];
+}
 
 export interface AnnHit {
   /** Labels (the caller's item indices), best first. */
@@ -49,6 +101,9 @@ export class AnnIndex {
   /** Bound of item norms (see the class comment); set by build. */
   private radius = 1;
   private readonly row: number[];
+  /** The efSearch searches use (calibrated, or the option). */
+  private ef: number;
+  private calibrated?: AnnCalibration;
 
   private constructor(
     readonly dim: number,
@@ -59,26 +114,28 @@ export class AnnIndex {
     this.capacity = capacity;
     this.index = new HierarchicalNSW('l2', dim + 1);
     this.index.initIndex(capacity, this.opts.m, this.opts.efConstruction, this.opts.seed);
-    this.index.setEf(this.opts.efSearch);
+    this.ef = this.opts.efSearch;
+    this.index.setEf(this.ef);
     this.row = new Array<number>(dim + 1).fill(0);
   }
 
-  /** Builds an index over `vectors` (n x dim row-major); row i gets label i. */
+  /**
+   * Builds an index over `vectors` (n x dim row-major; row i gets label i), then calibrates
+   * efSearch to `targetRecall` (unless it is 0).
+   */
   static build(vectors: Float32Array, dim: number, opts: AnnOptions = {}): AnnIndex {
+    const index = AnnIndex.create(vectors, dim, opts);
     const n = vectors.length / dim;
-    if (!Number.isInteger(n))
-      throw new Error(`ann: ${vectors.length} values is not a multiple of dim ${dim}`);
-    const index = new AnnIndex(dim, Math.max(1, n + (opts.spareCapacity ?? DEFAULT_ANN.spareCapacity)), opts);
-    let maxNorm = 0;
-    for (let i = 0; i < n; i++) maxNorm = Math.max(maxNorm, norm(vectors.subarray(i * dim, (i + 1) * dim)));
-    index.radius = Math.max(1e-6, 1.25 * maxNorm);
     for (let i = 0; i < n; i++) index.insert(i, vectors.subarray(i * dim, (i + 1) * dim));
+    const steps = index.calibrate(vectors);
+    let step = steps.next();
+    while (!step.done) step = steps.next();
     return index;
   }
 
   /**
-   * The same build in chunks, yielding to the event loop between them, so a serving process
-   * keeps answering while it indexes a new model version.
+   * The same build (and calibration) in chunks, yielding to the event loop between them, so a
+   * serving process keeps answering while it indexes a new model version.
    */
   static async buildAsync(
     vectors: Float32Array,
@@ -86,6 +143,20 @@ export class AnnIndex {
     opts: AnnOptions = {},
     chunk = 500,
   ): Promise<AnnIndex> {
+    const index = AnnIndex.create(vectors, dim, opts);
+    const n = vectors.length / dim;
+    const pause = () => new Promise<void>((resolve) => setImmediate(resolve));
+    for (let start = 0; start < n; start += chunk) {
+      const end = Math.min(n, start + chunk);
+      for (let i = start; i < end; i++) index.insert(i, vectors.subarray(i * dim, (i + 1) * dim));
+      await pause();
+    }
+    const steps = index.calibrate(vectors);
+    for (let step = steps.next(); !step.done; step = steps.next()) await pause();
+    return index;
+  }
+
+  private static create(vectors: Float32Array, dim: number, opts: AnnOptions): AnnIndex {
     const n = vectors.length / dim;
     if (!Number.isInteger(n))
       throw new Error(`ann: ${vectors.length} values is not a multiple of dim ${dim}`);
@@ -93,12 +164,95 @@ export class AnnIndex {
     let maxNorm = 0;
     for (let i = 0; i < n; i++) maxNorm = Math.max(maxNorm, norm(vectors.subarray(i * dim, (i + 1) * dim)));
     index.radius = Math.max(1e-6, 1.25 * maxNorm);
-    for (let start = 0; start < n; start += chunk) {
-      const end = Math.min(n, start + chunk);
-      for (let i = start; i < end; i++) index.insert(i, vectors.subarray(i * dim, (i + 1) * dim));
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
     return index;
+  }
+
+  /** What calibration chose and measured; undefined when it is off (`targetRecall: 0`). */
+  get calibration(): AnnCalibration | undefined {
+    return this.calibrated;
+  }
+
+  /** The candidate list size searches use (at least k). */
+  get efSearch(): number {
+    return this.ef;
+  }
+
+  /** Overrides the (calibrated) efSearch, e.g. to sweep it in a benchmark. */
+  setEfSearch(ef: number): void {
+    this.ef = Math.max(1, Math.round(ef));
+  }
+
+  /**
+   * Raises efSearch over a ladder (x1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, ... of the floor,
+   * then the cap) until recall@k on a sample of queries reaches the target. Yields every few
+   * exact searches or ladder rungs so that buildAsync can give the event loop a turn.
+   */
+  private *calibrate(vectors: Float32Array): Generator<void, void> {
+    const { targetRecall, calibrationQueries, calibrationK, maxEfSearch, seed } = this.opts;
+    if (!(targetRecall > 0)) return;
+    const started = performance.now();
+    const { dim } = this;
+    const n = vectors.length / dim;
+    const k = Math.max(1, Math.min(calibrationK, n));
+    const floor = Math.max(this.opts.efSearch, calibrationK);
+    const cap = Math.max(floor, maxEfSearch);
+    const q = n > 0 ? Math.max(1, calibrationQueries) : 0;
+    const rand = mulberry32(seed);
+    const row = (v: Float32Array, i: number) => v.subarray(i * dim, (i + 1) * dim);
+    // item queries first; the focused ones need their anchor's exact neighbours
+    const items = Math.min(q, Math.max(1, Math.round(q * 0.6)));
+    const queries = new Float32Array(q * dim);
+    for (let at = 0; at < items; at++) queries.set(row(vectors, Math.floor(rand() * n)), at * dim);
+    const exact: number[][] = [];
+    const BLOCK = 8;
+    for (let at = 0; at < items; at += BLOCK) {
+      exact.push(
+        ...exactTopKMany(vectors, dim, queries.subarray(at * dim, Math.min(items, at + BLOCK) * dim), k),
+      );
+      yield;
+    }
+    for (let at = items; at < q; at++) {
+      // a focused taste: the mean of an item and 1–3 of its exact nearest items
+      const anchor = (at - items) % items;
+      const near = exact[anchor]!;
+      const parts = [row(queries, anchor)];
+      for (let j = 1 + Math.floor(rand() * 3); j > 0; j--)
+        parts.push(row(vectors, near[Math.floor(rand() * near.length)]!));
+      for (let d = 0; d < dim; d++) {
+        let sum = 0;
+        for (const p of parts) sum += p[d]!;
+        queries[at * dim + d] = sum / parts.length;
+      }
+    }
+    for (let at = items; at < q; at += BLOCK) {
+      exact.push(
+        ...exactTopKMany(vectors, dim, queries.subarray(at * dim, Math.min(q, at + BLOCK) * dim), k),
+      );
+      yield;
+    }
+    const ladder: { efSearch: number; recall: number }[] = [];
+    for (const ef of efLadder(floor, cap)) {
+      this.ef = ef;
+      const approx: number[][] = [];
+      for (let i = 0; i < q; i++) {
+        approx.push(this.search(queries.subarray(i * dim, (i + 1) * dim), k).labels);
+        if (i % 50 === 49) yield;
+      }
+      const recall = q > 0 ? recallAtK(approx, exact) : 1;
+      ladder.push({ efSearch: ef, recall });
+      if (recall >= targetRecall) break;
+    }
+    const last = ladder[ladder.length - 1]!;
+    this.calibrated = {
+      efSearch: last.efSearch,
+      recall: last.recall,
+      target: targetRecall,
+      reached: last.recall >= targetRecall,
+      k,
+      queries: q,
+      ms: Math.round(performance.now() - started),
+      ladder,
+    };
   }
 
   get size(): number {
@@ -128,9 +282,8 @@ export class AnnIndex {
   search(query: ArrayLike<number>, k: number): AnnHit {
     const kk = Math.min(k, this.count);
     if (kk <= 0) return { labels: [], scores: [] };
-    if (this.index.getEf() < kk) this.index.setEf(kk);
-    else if (this.index.getEf() !== Math.max(this.opts.efSearch, kk))
-      this.index.setEf(Math.max(this.opts.efSearch, kk));
+    const ef = Math.max(this.ef, kk);
+    if (this.index.getEf() !== ef) this.index.setEf(ef);
     const q = new Array<number>(this.dim + 1);
     for (let d = 0; d < this.dim; d++) q[d] = query[d];
     q[this.dim] = 0;
@@ -146,4 +299,28 @@ function norm(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   return Math.sqrt(s);
+}
+
+/** floor x 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 12, 16, ... up to the cap, and the cap. */
+export function efLadder(floor: number, cap: number): number[] {
+  const steps = [1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8];
+  const out: number[] = [];
+  for (let scale = 1; ; scale *= 10) {
+    for (const s of steps) {
+      const ef = Math.round(floor * s * scale);
+      if (ef >= cap) return [...out, cap];
+      if (ef > (out[out.length - 1] ?? 0)) out.push(ef);
+    }
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -18,6 +18,9 @@ test('the worker-thread index answers as the same index on the caller thread, un
     const hits = await Promise.all(
       Array.from({ length: 64 }, (_, q) => threaded.search(queries.subarray(q * dim, (q + 1) * dim), 10 + q)),
     );
+    // the worker calibrated the same index the same way, and says so
+    assert.deepEqual({ ...threaded.calibration!, ms: 0 }, { ...local.calibration!, ms: 0 });
+    assert.equal(threaded.efSearch, local.efSearch);
     hits.forEach((hit, q) => {
       const expected = local.search(queries.subarray(q * dim, (q + 1) * dim), 10 + q);
       assert.deepEqual(hit.labels, expected.labels, `query ${q}`);
@@ -52,4 +55,30 @@ test('thread: false keeps the index on the caller thread', async () => {
 
 test('a build that fails on the worker thread rejects with the reason', async () => {
   await assert.rejects(buildSearcher(new Float32Array(5), 2), /not a multiple of dim 2/);
+});
+
+test('the calibration report comes back from the worker thread, the cap respected', async () => {
+  const dim = 16;
+  const items = new ClusteredVectors(dim, 20, 4).sample(4000);
+  const searcher = await buildSearcher(items, dim, {
+    m: 4,
+    efConstruction: 20,
+    targetRecall: 1,
+    maxEfSearch: 130,
+  });
+  try {
+    assert.ok(searcher instanceof ThreadSearcher);
+    const cal = searcher.calibration!;
+    assert.equal(cal.reached, false);
+    assert.equal(cal.efSearch, 130);
+    assert.equal(searcher.efSearch, 130);
+    assert.equal(cal.queries, 200);
+    assert.ok(cal.recall > 0.5 && cal.recall < 1, `recall ${cal.recall}`);
+  } finally {
+    await searcher.close();
+  }
+  const off = await buildSearcher(items, dim, { targetRecall: 0, efSearch: 50 });
+  assert.equal(off.calibration, undefined);
+  assert.equal(off.efSearch, 50);
+  await off.close();
 });

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { AnnIndex, type AnnHit, type AnnOptions } from './ann-index';
+import { AnnIndex, type AnnCalibration, type AnnHit, type AnnOptions } from './ann-index';
 import type { WorkerReply, WorkerRequest } from './ann-thread';
 
 /**
@@ -10,6 +10,10 @@ import type { WorkerReply, WorkerRequest } from './ann-thread';
  */
 export interface AnnSearcher {
   readonly size: number;
+  /** The candidate list size searches use (calibrated unless `targetRecall` is 0). */
+  readonly efSearch: number;
+  /** What the build's calibration chose and measured; undefined when it was off. */
+  readonly calibration: AnnCalibration | undefined;
   search(query: ArrayLike<number>, k: number): Promise<AnnHit>;
   /** Adds the vector of a new `label` (an item added after the build). */
   add(label: number, vector: ArrayLike<number>): void;
@@ -42,6 +46,14 @@ export class LocalSearcher implements AnnSearcher {
 
   get size(): number {
     return this.index.size;
+  }
+
+  get efSearch(): number {
+    return this.index.efSearch;
+  }
+
+  get calibration(): AnnCalibration | undefined {
+    return this.index.calibration;
   }
 
   search(query: ArrayLike<number>, k: number): Promise<AnnHit> {
@@ -80,6 +92,8 @@ export class ThreadSearcher implements AnnSearcher {
     private readonly worker: Worker,
     private readonly dim: number,
     size: number,
+    readonly efSearch: number,
+    readonly calibration: AnnCalibration | undefined,
     private readonly onAddFailed: (label: number, message: string) => void,
   ) {
     this.count = size;
@@ -101,7 +115,10 @@ export class ThreadSearcher implements AnnSearcher {
       worker.once('error', onError);
       worker.once('message', (reply: WorkerReply) => {
         worker.off('error', onError);
-        if (reply.type === 'built') resolve(new ThreadSearcher(worker, dim, reply.size, onAddFailed));
+        if (reply.type === 'built')
+          resolve(
+            new ThreadSearcher(worker, dim, reply.size, reply.efSearch, reply.calibration, onAddFailed),
+          );
         else {
           void worker.terminate();
           reject(new Error(`ann worker: ${reply.type === 'failed' ? reply.message : reply.type}`));

@@ -1,6 +1,6 @@
 /** The worker thread behind ThreadSearcher: owns one AnnIndex and answers batches of searches. */
 import { parentPort } from 'node:worker_threads';
-import { AnnIndex, type AnnOptions } from './ann-index';
+import { AnnIndex, type AnnCalibration, type AnnOptions } from './ann-index';
 
 export type WorkerRequest =
   | { type: 'build'; vectors: Float32Array; dim: number; opts: AnnOptions }
@@ -8,7 +8,8 @@ export type WorkerRequest =
   | { type: 'search'; queries: Float32Array; ks: Int32Array };
 
 export type WorkerReply =
-  | { type: 'built'; size: number }
+  /** `calibration` is undefined when it is off (`targetRecall: 0`). */
+  | { type: 'built'; size: number; efSearch: number; calibration?: AnnCalibration }
   /** Hits of query i are the next counts[i] entries of labels and scores. */
   | { type: 'found'; counts: Int32Array; labels: Int32Array; scores: Float32Array }
   | { type: 'failed'; message: string }
@@ -20,7 +21,7 @@ function handle(req: WorkerRequest): WorkerReply | undefined {
   switch (req.type) {
     case 'build':
       index = AnnIndex.build(req.vectors, req.dim, req.opts);
-      return { type: 'built', size: index.size };
+      return { type: 'built', size: index.size, efSearch: index.efSearch, calibration: index.calibration };
     case 'add':
       try {
         index!.add(req.label, req.vector);

@@ -56,6 +56,18 @@ export function createInferenceMetrics(registry: Registry) {
       labelNames: ['version'],
       registers: r,
     }),
+    annEfSearch: new Gauge({
+      name: 'inference_ann_ef_search',
+      help: 'search candidate list of each loaded model version’s ANN index (calibrated to INFERENCE_ANN_TARGET_RECALL at build)',
+      labelNames: ['version'],
+      registers: r,
+    }),
+    annCalibratedRecall: new Gauge({
+      name: 'inference_ann_calibrated_recall',
+      help: 'recall@candidates against exact search that the build measured at that candidate list, per loaded model version',
+      labelNames: ['version'],
+      registers: r,
+    }),
     catalogItems: new Gauge({
       name: 'inference_catalog_items',
       help: 'catalog items in memory',

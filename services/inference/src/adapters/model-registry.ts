@@ -148,6 +148,11 @@ export class ModelRegistry {
     return this.order[0];
   }
 
+  /** The loaded versions, newest first. */
+  get loaded(): readonly ServingVersion[] {
+    return this.order;
+  }
+
   byTag(tag: number): ServingVersion | undefined {
     return this.versions.get(tag);
   }
@@ -195,11 +200,26 @@ export class ModelRegistry {
         version: v.version,
         items: v.numItems,
         dim: v.dim,
+        // the index's search candidate list, calibrated to the target recall when it was built
+        annEfSearch: ann.efSearch,
+        annRecall: ann.calibration ? Math.round(ann.calibration.recall * 1e4) / 1e4 : undefined,
+        annTargetReached: ann.calibration?.reached,
+        annCalibrationMs: ann.calibration?.ms,
         ms: Date.now() - started,
         kept: this.order.map((o) => o.version),
       },
       'model loaded',
     );
+    if (ann.calibration && !ann.calibration.reached)
+      this.logger.warn(
+        {
+          version: v.version,
+          annEfSearch: ann.efSearch,
+          annRecall: ann.calibration.recall,
+          target: ann.calibration.target,
+        },
+        'ann index below its target recall at the largest search candidate list (INFERENCE_ANN_MAX_EF_SEARCH)',
+      );
     return true;
   }
 

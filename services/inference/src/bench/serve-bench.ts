@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { AnnIndex, ClusteredVectors, exactTopK, recallAtK } from '@reco/ann';
+import { AnnIndex, ClusteredVectors, DEFAULT_ANN, exactTopKMany, recallAtK } from '@reco/ann';
 import { CatalogItem, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
@@ -35,7 +35,12 @@ const WARMUP = Number(env('BENCH_WARMUP_SECONDS', '5'));
 const SERVICE_LOG = process.env.BENCH_SERVICE_LOG;
 const DIM = 64;
 const CATEGORIES = 50;
-const EF_SEARCH = Number(env('INFERENCE_ANN_EF_SEARCH', '100'));
+// the index settings inference reads (the same defaults), so the printed recall is what it serves
+const EF_SEARCH = Number(env('INFERENCE_ANN_EF_SEARCH', String(DEFAULT_ANN.efSearch)));
+const ANN_TARGET_RECALL = Number(env('INFERENCE_ANN_TARGET_RECALL', String(DEFAULT_ANN.targetRecall)));
+const ANN_MAX_EF_SEARCH = Number(env('INFERENCE_ANN_MAX_EF_SEARCH', String(DEFAULT_ANN.maxEfSearch)));
+const ANN_M = Number(env('INFERENCE_ANN_M', String(DEFAULT_ANN.m)));
+const ANN_EF_CONSTRUCTION = Number(env('INFERENCE_ANN_EF_CONSTRUCTION', String(DEFAULT_ANN.efConstruction)));
 const ANN_CANDIDATES = Number(env('INFERENCE_ANN_CANDIDATES', '100'));
 const K = 10;
 const VERSION = 'sasrec-bench-serve';
@@ -251,21 +256,39 @@ async function main() {
 
 /**
  * Recall@candidates against exact search and the mean search time of an index built as
- * inference builds it (ef from INFERENCE_ANN_EF_SEARCH), on this process's thread before the
- * load starts: what the bench's embeddings cost the index, measured, not assumed.
+ * inference builds it (M, efConstruction, efSearch floor, target recall and cap from the same
+ * INFERENCE_ANN_* settings, efSearch calibrated at build), on this process's thread before the
+ * load starts: what the bench's embeddings cost the index, measured, not assumed. The queries
+ * are users' vectors, not the calibration's sample.
  */
 function annCheck(items: Float32Array, queries: Float32Array) {
   const started = Date.now();
-  const index = AnnIndex.build(items, DIM, { efSearch: EF_SEARCH });
+  const index = AnnIndex.build(items, DIM, {
+    m: ANN_M,
+    efConstruction: ANN_EF_CONSTRUCTION,
+    efSearch: EF_SEARCH,
+    targetRecall: ANN_TARGET_RECALL,
+    maxEfSearch: ANN_MAX_EF_SEARCH,
+    calibrationK: ANN_CANDIDATES,
+  });
   const buildSeconds = (Date.now() - started) / 1000;
   const n = queries.length / DIM;
   const query = (q: number) => queries.subarray(q * DIM, (q + 1) * DIM);
   const t = process.hrtime.bigint();
   const approx = Array.from({ length: n }, (_, q) => index.search(query(q), ANN_CANDIDATES).labels);
   const searchMs = Number(process.hrtime.bigint() - t) / 1e6 / n;
-  const exact = Array.from({ length: n }, (_, q) => exactTopK(items, DIM, query(q), ANN_CANDIDATES));
+  const exact = exactTopKMany(items, DIM, queries, ANN_CANDIDATES);
+  const cal = index.calibration;
   return {
-    efSearch: EF_SEARCH,
+    m: ANN_M,
+    efConstruction: ANN_EF_CONSTRUCTION,
+    efSearch: index.efSearch,
+    calibration: cal && {
+      target: cal.target,
+      reached: cal.reached,
+      sampleRecall: Math.round(cal.recall * 1e4) / 1e4,
+      seconds: cal.ms / 1000,
+    },
     recallAtCandidates: Math.round(recallAtK(approx, exact) * 1e4) / 1e4,
     meanSearchMs: Math.round(searchMs * 1e3) / 1e3,
     buildSeconds,
