@@ -32,8 +32,8 @@ export interface AnnOptions {
 
 /**
  * efConstruction 400 (was 200): at 100,000 category-clustered 64-d items the calibrated
- * efSearch falls from 600 to 250 and a search from ~0.49 to ~0.26 ms for ~1.6x the build time
- * (19 → 30 s on one core); M 24 or 32 did not help (docs/benchmarks.md).
+ * efSearch falls from 600 to 250 and a search by a quarter to a half (0.45–0.49 to 0.26–0.33
+ * ms) for ~1.7x the build time (17.5–19 → 30–32 s on one core); M 24 or 32 did not help (docs/benchmarks.md).
  */
 export const DEFAULT_ANN: Required<AnnOptions> = {
   m: 16,
