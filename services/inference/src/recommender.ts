@@ -245,9 +245,11 @@ export class Recommender {
       if (l !== undefined && l < v.numItems) recent.push(l);
     }
     const labels = await this.timed('ann', async () => {
-      const set = new Set((await v.ann.search(user, s.annCandidates)).labels);
-      for (const l of v.transitionCandidates(recent, s.transitionCandidates)) set.add(l);
-      return [...set];
+      const found = (await v.ann.search(user, s.annCandidates)).labels;
+      // a few dozen transition candidates against about a hundred: a scan allocates nothing
+      for (const l of v.transitionCandidates(recent, s.transitionCandidates))
+        if (!found.includes(l)) found.push(l);
+      return found;
     });
     const scores = await this.timed('model', () => this.scorer.submit({ version: v, user, recent, labels }));
     return this.timed('rules', () => {
@@ -269,7 +271,7 @@ export class Recommender {
         let best: number | undefined;
         let bestScore = -Infinity;
         for (const a of anchors) {
-          const sc = dot(v.embedding(a), v.embedding(label));
+          const sc = v.similarity(a, label);
           if (sc > bestScore) {
             bestScore = sc;
             best = a;

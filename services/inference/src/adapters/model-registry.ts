@@ -85,6 +85,9 @@ export class ServingVersion {
    * known only by content have no transitions, so their score is the dot product.
    */
   score(userVector: Float32Array, recent: readonly number[], labels: readonly number[]): Float32Array {
+    // the common case, every candidate known to the model: no bookkeeping (this runs per request)
+    if (labels.every((l) => l < this.numItems))
+      return this.scorer.scoreCandidates(userVector, recent, labels);
     const out = new Float32Array(labels.length);
     const known: number[] = [];
     const knownPos: number[] = [];
@@ -101,16 +104,31 @@ export class ServingVersion {
     return out;
   }
 
+  /** dot(embedding(a), embedding(b)) without a view object per operand (it runs per result). */
+  similarity(a: number, b: number): number {
+    const known = this.scorer.itemEmbeddings;
+    const va = a < this.numItems ? known : this.extraEmb;
+    const vb = b < this.numItems ? known : this.extraEmb;
+    const oa = (a < this.numItems ? a : a - this.numItems) * this.dim;
+    const ob = (b < this.numItems ? b : b - this.numItems) * this.dim;
+    let s = 0;
+    for (let d = 0; d < this.dim; d++) s += va[oa + d] * vb[ob + d];
+    return s;
+  }
+
   /** Labels reached by item transitions from the user's last items (the scorer's second channel). */
   transitionCandidates(recent: readonly number[], limit: number): number[] {
     const t = this.model.transitions;
-    if (!t || !this.model.blend?.weight) return [];
-    const found: { label: number; s: number }[] = [];
-    t.forEachScore(recent, (label, s) => found.push({ label, s }));
-    return found
-      .sort((a, b) => b.s - a.s)
-      .slice(0, limit)
-      .map((f) => f.label);
+    if (!t || !this.model.blend?.weight || limit <= 0) return [];
+    const labels: number[] = [];
+    const scores: number[] = [];
+    t.forEachScore(recent, (label, s) => {
+      labels.push(label);
+      scores.push(s);
+    });
+    // highest first, ties in visiting order
+    const order = labels.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    return order.slice(0, limit).map((i) => labels[i]);
   }
 }
 

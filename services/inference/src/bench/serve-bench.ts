@@ -204,8 +204,9 @@ async function main() {
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',
     },
-    (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  ); // e.g. --cpu-prof
+    // inference's production flag (its package.json start script, docker-compose.yml) plus extras
+    ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+  ); // e.g. BENCH_NODE_ARGS=--cpu-prof
   const floor = startNode(join(__dirname, 'floor-server.js'), { REDIS_URL, REDIS_KEY_PREFIX: prefix });
   log('waiting for inference to load the model and index it');
   await inference.waitFor((e) => e.msg === 'model loaded');

@@ -52,8 +52,9 @@ export function passes(
  * would leave the answer short); a reason on every item.
  */
 export function finalize(candidates: readonly Candidate[], k: number, ctx: RuleContext): RankedResult[] {
-  const exclude = new Set(ctx.exclude);
-  for (const x of ctx.filters?.excludeItemIds ?? []) exclude.add(x);
+  const excludeIds = ctx.filters?.excludeItemIds ?? [];
+  let exclude = ctx.exclude;
+  if (excludeIds.length) exclude = new Set([...ctx.exclude, ...excludeIds]);
   const sorted = candidates.slice().sort((a, b) => b.score - a.score);
   const cap = Math.max(1, Math.ceil(ctx.maxCategoryShare * k));
   const perCategory = new Map<string, number>();
