@@ -38,3 +38,136 @@ test('kafkajs groups a large send by partition in linear time, keeping message o
     {},
   );
 });
+
+// The same patch makes producing cheaper (encoder buffers not zero-filled, varints written in
+// place, a partition's records written into one buffer, CRC32C eight bytes at a time, murmur2
+// without BigInt) and reading (offsets and timestamps without BigInt). The bytes must not change.
+const kafkajsFile = createRequire(require.resolve('kafkajs'));
+const Encoder = kafkajsFile('./src/protocol/encoder') as any;
+const Decoder = kafkajsFile('./src/protocol/decoder') as any;
+const Long = kafkajsFile('./src/utils/long') as any;
+const ProduceV3 = kafkajsFile('./src/protocol/requests/produce/v3/request') as (args: object) => {
+  encode: () => Promise<{ buffer: Buffer }>;
+};
+const decodeRecordBatch = kafkajsFile('./src/protocol/recordBatch/v0/decoder') as (
+  d: unknown,
+) => Promise<any>;
+const crc32C = kafkajsFile('./src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+const murmur2 = kafkajsFile('./src/producer/partitioners/default/murmur2') as (k: Buffer | string) => number;
+
+test('kafkajs murmur2 gives the Java client’s values (so keyed partitions do not move)', () => {
+  // Kafka's own UtilsTest vectors
+  const cases: [string, number][] = [
+    ['21', -973932308],
+    ['foobar', -790332482],
+    ['a-little-bit-long-string', -985981536],
+    ['a-little-bit-longer-string', -1486304829],
+    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+    ['abc', 479470107],
+  ];
+  for (const [key, hash] of cases) {
+    assert.equal(murmur2(Buffer.from(key)), hash, key);
+    assert.equal(murmur2(key), hash, key);
+  }
+});
+
+test('kafkajs CRC32C matches a byte-at-a-time reference', () => {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    return c >>> 0;
+  });
+  const reference = (b: Buffer) => {
+    let crc = 0xffffffff;
+    for (const byte of b) crc = table[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+  };
+  assert.equal(crc32C(Buffer.from('123456789')), 0xe3069283);
+  for (let n = 0; n < 300; n++) {
+    const b = Buffer.from(Array.from({ length: n * 7 }, (_, i) => (i * 131 + n * 17) & 0xff));
+    assert.equal(crc32C(b.subarray(n % 5)), reference(b.subarray(n % 5)));
+  }
+});
+
+test('kafkajs varlongs round-trip at every width and sign', () => {
+  const values = [0, 1, -1, 63, -64, 64, -65, 2 ** 31, -(2 ** 31) - 1, 2 ** 48 + 3, -(2 ** 50), 2 ** 51 - 1];
+  for (let bits = 0; bits < 63; bits += 3) values.push(2 ** bits, -(2 ** bits) + 1);
+  for (const v of values) {
+    for (const input of [v, String(v)]) {
+      const bytes = new Encoder().writeVarLong(input).buffer as Buffer;
+      assert.equal(bytes.length, Encoder.sizeOfVarLong(input), `size of ${input}`);
+      assert.equal(new Decoder(bytes).readVarLong().toString(), BigInt(input).toString(), `value ${input}`);
+      const small = new Decoder(bytes).readSmallVarLong();
+      if (bytes.length <= 7) assert.equal(small, Number(input));
+      else assert.equal(small, null);
+    }
+  }
+  // the Long path for values past 2^51
+  const big = Long.fromValue('-9007199254740993');
+  assert.equal(
+    new Decoder(new Encoder().writeVarLong(big).buffer).readVarLong().toString(),
+    '-9007199254740993',
+  );
+});
+
+test('kafkajs produce requests decode back to the records sent (keys, values, headers, times, CRC)', async () => {
+  const now = 1_764_330_000_000;
+  const messages = Array.from({ length: 2_000 }, (_, i) => ({
+    key: i % 7 === 0 ? null : i % 2 ? `ключ-${i}` : Buffer.from(`k${i}`),
+    value: i % 11 === 0 ? null : Buffer.alloc(i % 700, i & 0xff),
+    headers: [{}, { 'content-type': 'application/x-protobuf' }, { a: ['1', '22'], b: Buffer.from('zz') }][
+      i % 3
+    ]!,
+    timestamp: i % 4 === 1 ? now - 2 ** 40 + i : i % 4 === 2 ? String(now + i * 1000) : undefined,
+  }));
+  const request = ProduceV3({
+    acks: -1,
+    timeout: 30_000,
+    transactionalId: 'tx',
+    producerId: Long.fromNumber(77),
+    producerEpoch: 3,
+    topicData: [{ topic: 't', partitions: [{ partition: 4, firstSequence: 9, messages }] }],
+  });
+  const realNow = Date.now;
+  Date.now = () => now;
+  let bytes: Buffer;
+  try {
+    bytes = (await request.encode()).buffer;
+  } finally {
+    Date.now = realNow;
+  }
+  const d = new Decoder(bytes);
+  assert.equal(d.readString(), 'tx');
+  d.readInt16();
+  d.readInt32();
+  assert.equal(d.readInt32(), 1);
+  assert.equal(d.readString(), 't');
+  assert.equal(d.readInt32(), 1);
+  assert.equal(d.readInt32(), 4);
+  const size = d.readInt32();
+  assert.equal(d.offset + size, bytes.length);
+  // CRC32C covers the batch from its attributes (offset 21 of the batch) to its end
+  const batchBytes = bytes.subarray(d.offset);
+  assert.equal(batchBytes.readUInt32BE(17), crc32C(batchBytes.subarray(21)));
+  const batch = await decodeRecordBatch(d);
+  assert.equal(batch.records.length, messages.length);
+  assert.equal(batch.producerId, '77');
+  assert.equal(batch.firstSequence, 9);
+  assert.equal(batch.inTransaction, true);
+  const firstTimestamp = Math.min(...messages.map((m) => (m.timestamp == null ? now : Number(m.timestamp))));
+  batch.records.forEach((r: any, i: number) => {
+    const m = messages[i]!;
+    assert.equal(r.offset, String(i));
+    assert.equal(r.timestamp, String(m.timestamp == null ? now : Number(m.timestamp)));
+    assert.deepEqual(r.key, m.key === null ? null : Buffer.from(m.key));
+    assert.deepEqual(r.value, m.value);
+    const headers = Object.fromEntries(
+      Object.entries(m.headers).map(([k, v]) => [
+        k,
+        Array.isArray(v) ? v.map((x) => Buffer.from(x)) : Buffer.from(v),
+      ]),
+    );
+    assert.deepEqual(r.headers, headers);
+  });
+  assert.ok(firstTimestamp < now);
+});
