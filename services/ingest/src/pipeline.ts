@@ -1,10 +1,7 @@
 import { CONTENT_TYPE_PROTOBUF, CatalogItem, ClickstreamEvent, DeadLetter } from '@reco/contracts';
 import { decodeCatalogItem, normalizeCatalogItem, validateCatalogItem } from './domain/catalog-item';
-import {
-  decodeClickstreamEvent,
-  normalizeClickstreamEvent,
-  validateClickstreamEvent,
-} from './domain/clickstream-event';
+import { decodeClickstreamEvent, validateClickstreamEvent } from './domain/clickstream-event';
+import { CleanEventWriter } from './clean-event-writer';
 import { sourcePosition, type DedupWindow } from './domain/dedup';
 import type { ValidationLimits } from './domain/limits';
 import type { Pseudonymizer } from '@reco/platform';
@@ -48,25 +45,11 @@ export interface PipelineDeps {
 
 const PROTOBUF_HEADERS = { 'content-type': CONTENT_TYPE_PROTOBUF };
 
-/**
- * One protobuf writer for every clean event (its buffer is kept between events; `finish()`
- * copies out one event's bytes and resets it), instead of a new writer growing a new buffer
- * per event. Safe because an event is encoded synchronously, start to finish.
- */
-const cleanWriter = ClickstreamEvent.encode(ClickstreamEvent.fromJSON({}));
-cleanWriter.finish();
-
 /** The encoder's bytes as a Buffer without copying them. */
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-function encodeClean(event: ClickstreamEvent): Buffer {
-  try {
-    return asBuffer(ClickstreamEvent.encode(event, cleanWriter).finish());
-  } catch (err) {
-    cleanWriter.finish(); // drop the half-written event, or the next one would carry it
-    throw err;
-  }
-}
+/** Clean events' bytes, cut from shared slabs (safe: an event is written synchronously). */
+const cleanWriter = new CleanEventWriter();
 
 function deadLetter(message: RawMessage, rejection: Rejection, now: number): OutMessage {
   const letter: DeadLetter = {
@@ -137,10 +120,9 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
     out.published.push(claims[i]!);
     const event = valid[i]!.event;
     const pseudonym = deps.pseudonymizer.pseudonym(event.userId);
-    const clean = normalizeClickstreamEvent(event, pseudonym);
     out.clean.push({
       key: pseudonym,
-      value: encodeClean(clean),
+      value: cleanWriter.encode(event, pseudonym), // the normalized event's bytes
       headers: PROTOBUF_HEADERS,
     });
   }

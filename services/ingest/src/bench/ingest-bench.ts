@@ -6,6 +6,7 @@
  * Needs the local Kafka and Redis (`pnpm infra:up`). Not a test: it asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,7 +59,9 @@ async function main() {
   log(`loaded in ${((Date.now() - loadStart) / 1000).toFixed(1)} s, mean message ${recordSize} bytes`);
 
   const groupId = `${prefix}ingest`;
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  // Node flags as the package's start script gives them (a larger young generation), then
+  // the run's own, e.g. --cpu-prof
+  const nodeArgs = [...serviceNodeFlags(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   // More replicas = more consumer-group members, as ops scale ingest.
   const children = Array.from({ length: REPLICAS }, (_, r) => {
     const child = spawn(
@@ -96,6 +99,8 @@ async function main() {
     if (done >= N) break;
   }
   const end = Date.now();
+  // The ingest processes' CPU (user + system), read before they shut down: the steadier figure.
+  const cpuSeconds = children.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
   for (const child of children) child.kill('SIGTERM');
   await admin.disconnect();
   if (!first || done < N) throw new Error(`ingest processed only ${done} of ${N} events`);
@@ -143,6 +148,7 @@ async function main() {
     ingest_events_per_second: Math.round(ingestRate),
     producer_performance_records_per_second: Math.round(ceiling),
     ratio: Number((ingestRate / ceiling).toFixed(3)),
+    ingest_cpu_seconds: Number(cpuSeconds.toFixed(1)),
     cores: cpus().length,
   };
   // The run's dedup window (one key per event, kept for a day) is of no further use: left
@@ -163,8 +169,29 @@ async function main() {
 
   console.log(JSON.stringify(result));
   log(
-    `ingest ${result.ingest_events_per_second} events/s; ProducerPerformance ${result.producer_performance_records_per_second} records/s; ratio ${result.ratio}`,
+    `ingest ${result.ingest_events_per_second} events/s (${result.ingest_cpu_seconds} CPU s); ProducerPerformance ${result.producer_performance_records_per_second} records/s; ratio ${result.ratio}`,
   );
+}
+
+/** The Node flags in `services/ingest/package.json`'s start script (`node <flags> dist/main.js`). */
+function serviceNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(join(repo, 'services', 'ingest', 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/main.js'));
+}
+
+/** User + system CPU seconds of a live process, from /proc/<pid>/stat (NaN where unavailable). */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15, in clock ticks (100/s on Linux)
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 main().catch((err) => {

@@ -139,13 +139,20 @@ export function validateClickstreamEvent(
   );
 }
 
-/** The clean form of a valid event: defaults filled, user id replaced by its pseudonym. */
+/** A cart or purchase event without a quantity means one. */
+export const normalizedQuantity = (e: ClickstreamEvent): number =>
+  TYPES_WITH_QUANTITY.has(e.type) && e.quantity === 0 ? 1 : e.quantity;
+
+/**
+ * The clean form of a valid event: defaults filled, user id replaced by its pseudonym.
+ * (`CleanEventWriter` writes this form's bytes without building it; keep the two in step.)
+ */
 export function normalizeClickstreamEvent(e: ClickstreamEvent, pseudonym: string): ClickstreamEvent {
   return {
     ...e,
     userId: pseudonym,
     query: e.query.trim(),
-    quantity: TYPES_WITH_QUANTITY.has(e.type) && e.quantity === 0 ? 1 : e.quantity,
+    quantity: normalizedQuantity(e),
     schemaVersion: SCHEMA_VERSION,
   };
 }
