@@ -19,6 +19,8 @@ export class ServedScorer {
     readonly weight: number,
   ) {}
 
+  private positions?: Int32Array;
+
   static fromModel(model: SequenceModel): ServedScorer {
     return new ServedScorer(model.itemEmbeddings(), model.dim, model.transitions, model.blend?.weight ?? 0);
   }
@@ -48,12 +50,19 @@ export class ServedScorer {
       out[c] = s;
     }
     if (candidates) {
-      const pos = new Map<number, number>();
-      for (let c = 0; c < n; c++) pos.set(candidates[c], c);
-      this.addTransitions(recentItems, (i, v) => {
-        const c = pos.get(i);
-        if (c !== undefined) out[c] += v;
-      });
+      if (!this.transitions || this.weight === 0) return out;
+      // candidate position by item, in a table reused across calls (a Map per call was a
+      // good part of the serving thread's garbage); entries are reset before returning
+      const pos = (this.positions ??= new Int32Array(this.numItems).fill(-1));
+      for (let c = 0; c < n; c++) pos[candidates[c]] = c;
+      try {
+        this.addTransitions(recentItems, (i, v) => {
+          const c = pos[i]!;
+          if (c >= 0) out[c] += v;
+        });
+      } finally {
+        for (let c = 0; c < n; c++) pos[candidates[c]] = -1;
+      }
     } else {
       this.addTransitions(recentItems, (i, v) => (out[i] += v));
     }

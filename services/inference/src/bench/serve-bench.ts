@@ -14,7 +14,8 @@
  * is the whole result as JSON.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Redis from 'ioredis';
@@ -225,9 +226,10 @@ async function main() {
     ] as const) {
       if (WARMUP > 0) generate(`127.0.0.1:${port}`, rate, WARMUP);
       const before = name === 'recommend' ? await scrape() : undefined;
+      const machineBefore = machineBusy();
       const r = generate(`127.0.0.1:${port}`, rate, SECONDS);
-      const step: Record<string, unknown> = { target: name, ...r };
-      if (before) Object.assign(step, whereTheTimeWent(before, await scrape()));
+      const step: Record<string, unknown> = { target: name, ...r, machineCores: machineBusy(machineBefore) };
+      if (before) Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS));
       steps.push(step);
       log(`${name} @ ${rate}/s: ${JSON.stringify(step)}`);
     }
@@ -313,7 +315,22 @@ function parseMetrics(text: string): Samples {
  * stage, the mean micro-batch, event-loop delay (prom-client resets its histogram at every
  * scrape, so the scrape after the step covers the step) and garbage-collection time.
  */
-function whereTheTimeWent(before: Samples, after: Samples): Record<string, unknown> {
+/**
+ * Busy cores of the whole machine (/proc/stat) since `since`, or a reading to pass back: it
+ * tells whether a step was short of CPU, whoever used it.
+ */
+function machineBusy(): { busy: number; total: number };
+function machineBusy(since: { busy: number; total: number }): number;
+function machineBusy(since?: { busy: number; total: number }) {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const t = ticks.map(Number);
+  const idle = t[3]! + (t[4] ?? 0);
+  const now = { busy: t.reduce((a, b) => a + b, 0) - idle, total: t.reduce((a, b) => a + b, 0) };
+  if (!since) return now;
+  return Math.round(((now.busy - since.busy) / (now.total - since.total)) * cpus().length * 100) / 100;
+}
+
+function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Record<string, unknown> {
   const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
   /** The sample named `name` whatever its labels (the service adds service="inference"). */
   const named = (name: string) =>
@@ -348,6 +365,8 @@ function whereTheTimeWent(before: Samples, after: Samples): Record<string, unkno
       max: ms(after.get(named('nodejs_eventloop_lag_max_seconds')) ?? NaN),
     },
     gcSeconds,
+    // all of its threads (event loop, ANN index, lexical index), from its process metrics
+    inferenceCores: Math.round((delta(named('process_cpu_seconds_total')) / seconds) * 100) / 100,
     fallbacks: counted('inference_fallback_total'),
     popularFills: counted('inference_popular_fill_total'),
   };
