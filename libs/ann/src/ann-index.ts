@@ -1,4 +1,5 @@
 import { HierarchicalNSW } from 'hnswlib-node';
+import { mulberry32 } from './rng';
 import { exactTopKMany, recallAtK } from './exact';
 
 export interface AnnOptions {
@@ -46,6 +47,17 @@ export const DEFAULT_ANN: Required<AnnOptions> = {
   spareCapacity: 1024,
   seed: 100,
 };
+
+/** What a saved index needs besides its graph file (see `AnnIndex.save`). */
+export interface AnnIndexMeta {
+  dim: number;
+  count: number;
+  capacity: number;
+  radius: number;
+  efSearch: number;
+  calibration?: AnnCalibration;
+  opts: Required<AnnOptions>;
+}
 
 /**
  * What calibration chose and measured. The sample (deterministic in `seed`) resembles users'
@@ -109,13 +121,17 @@ export class AnnIndex {
     readonly dim: number,
     capacity: number,
     opts: AnnOptions,
+    /** false: the graph comes from a file (load), not empty */
+    init = true,
   ) {
     this.opts = { ...DEFAULT_ANN, ...opts };
     this.capacity = capacity;
     this.index = new HierarchicalNSW('l2', dim + 1);
-    this.index.initIndex(capacity, this.opts.m, this.opts.efConstruction, this.opts.seed);
     this.ef = this.opts.efSearch;
-    this.index.setEf(this.ef);
+    if (init) {
+      this.index.initIndex(capacity, this.opts.m, this.opts.efConstruction, this.opts.seed);
+      this.index.setEf(this.ef);
+    }
     this.row = new Array<number>(dim + 1).fill(0);
   }
 
@@ -164,6 +180,35 @@ export class AnnIndex {
     let maxNorm = 0;
     for (let i = 0; i < n; i++) maxNorm = Math.max(maxNorm, norm(vectors.subarray(i * dim, (i + 1) * dim)));
     index.radius = Math.max(1e-6, 1.25 * maxNorm);
+    return index;
+  }
+
+  /**
+   * Writes the graph to `path` and returns what `load` needs besides it. Lets one thread build
+   * an index (seconds to minutes of CPU) and another search it.
+   */
+  save(path: string): AnnIndexMeta {
+    this.index.writeIndexSync(path);
+    return {
+      dim: this.dim,
+      count: this.count,
+      capacity: this.capacity,
+      radius: this.radius,
+      efSearch: this.ef,
+      calibration: this.calibrated,
+      opts: this.opts,
+    };
+  }
+
+  /** An index saved by `save`; the file is read on libuv's thread pool, not the event loop. */
+  static async load(path: string, meta: AnnIndexMeta): Promise<AnnIndex> {
+    const index = new AnnIndex(meta.dim, meta.capacity, meta.opts, false);
+    await index.index.readIndex(path);
+    index.count = meta.count;
+    index.radius = meta.radius;
+    index.ef = meta.efSearch;
+    index.index.setEf(meta.efSearch);
+    index.calibrated = meta.calibration;
     return index;
   }
 
@@ -312,15 +357,4 @@ export function efLadder(floor: number, cap: number): number[] {
       if (ef > (out[out.length - 1] ?? 0)) out.push(ef);
     }
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnnIndex } from './ann-index';
-import { buildSearcher, ThreadSearcher } from './ann-searcher';
+import { buildSearcher, LocalSearcher, ThreadSearcher } from './ann-searcher';
 import { ClusteredVectors } from './clustered-vectors';
 
 test('the worker-thread index answers as the same index on the caller thread, under concurrent searches', async () => {
@@ -81,4 +81,31 @@ test('the calibration report comes back from the worker thread, the cap respecte
   assert.equal(off.calibration, undefined);
   assert.equal(off.efSearch, 50);
   await off.close();
+});
+
+test("thread: 'build' builds on a worker thread and searches the same graph on the caller's", async () => {
+  const dim = 16;
+  const vectors = new ClusteredVectors(dim, 20, 11);
+  const items = vectors.sample(4000);
+  const queries = vectors.sample(32);
+  const local = AnnIndex.build(items, dim);
+  const loaded = await buildSearcher(items, dim, { thread: 'build' });
+  assert.ok(loaded instanceof LocalSearcher);
+  assert.equal(loaded.size, 4000);
+  assert.equal(loaded.efSearch, local.efSearch);
+  assert.deepEqual({ ...loaded.calibration!, ms: 0 }, { ...local.calibration!, ms: 0 });
+  for (let q = 0; q < 32; q++) {
+    const query = queries.subarray(q * dim, (q + 1) * dim);
+    const hit = await loaded.search(query, 50);
+    const expected = local.search(query, 50);
+    assert.deepEqual(hit.labels, expected.labels, `query ${q}`);
+    hit.scores.forEach((s, i) => assert.ok(Math.abs(s - expected.scores[i]!) < 1e-4));
+  }
+  // the loaded index keeps growing as new items arrive
+  loaded.add(
+    4000,
+    items.subarray(0, dim).map((x) => x * 2),
+  );
+  assert.equal((await loaded.search(items.subarray(0, dim), 1)).labels[0], 4000);
+  await assert.rejects(buildSearcher(new Float32Array(5), 2, { thread: 'build' }), /not a multiple of dim 2/);
 });

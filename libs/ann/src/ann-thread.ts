@@ -1,15 +1,18 @@
 /** The worker thread behind ThreadSearcher: owns one AnnIndex and answers batches of searches. */
 import { parentPort } from 'node:worker_threads';
-import { AnnIndex, type AnnCalibration, type AnnOptions } from './ann-index';
+import { AnnIndex, type AnnCalibration, type AnnIndexMeta, type AnnOptions } from './ann-index';
 
 export type WorkerRequest =
   | { type: 'build'; vectors: Float32Array; dim: number; opts: AnnOptions }
+  /** Build, save to `path` and answer `saved`: the caller loads and searches the index itself. */
+  | { type: 'buildToFile'; vectors: Float32Array; dim: number; opts: AnnOptions; path: string }
   | { type: 'add'; label: number; vector: Float32Array }
   | { type: 'search'; queries: Float32Array; ks: Int32Array };
 
 export type WorkerReply =
   /** `calibration` is undefined when it is off (`targetRecall: 0`). */
   | { type: 'built'; size: number; efSearch: number; calibration?: AnnCalibration }
+  | { type: 'saved'; meta: AnnIndexMeta }
   /** Hits of query i are the next counts[i] entries of labels and scores. */
   | { type: 'found'; counts: Int32Array; labels: Int32Array; scores: Float32Array }
   | { type: 'failed'; message: string }
@@ -22,6 +25,8 @@ function handle(req: WorkerRequest): WorkerReply | undefined {
     case 'build':
       index = AnnIndex.build(req.vectors, req.dim, req.opts);
       return { type: 'built', size: index.size, efSearch: index.efSearch, calibration: index.calibration };
+    case 'buildToFile':
+      return { type: 'saved', meta: AnnIndex.build(req.vectors, req.dim, req.opts).save(req.path) };
     case 'add':
       try {
         index!.add(req.label, req.vector);

@@ -1,3 +1,5 @@
+import { mulberry32 } from './rng';
+
 /**
  * Deterministic clustered vectors, the shape trained item embeddings have (items that are
  * bought together point the same way; norms differ): for recall tests and benchmarks.
@@ -5,7 +7,7 @@
  * nearly equal norms, which is the hardest case for a graph index (docs/benchmarks.md).
  */
 export class ClusteredVectors {
-  private s: number;
+  private readonly rand: () => number;
   private readonly centers: Float32Array;
 
   constructor(
@@ -13,7 +15,7 @@ export class ClusteredVectors {
     readonly clusters: number,
     seed: number,
   ) {
-    this.s = seed >>> 0;
+    this.rand = mulberry32(seed);
     this.centers = Float32Array.from({ length: clusters * dim }, () => this.gauss());
   }
 
@@ -27,15 +29,6 @@ export class ClusteredVectors {
       for (let d = 0; d < dim; d++) out[i * dim + d] = scale * (this.centers[c + d]! + 0.7 * this.gauss());
     }
     return out;
-  }
-
-  /** mulberry32 */
-  private rand(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   private gauss(): number {

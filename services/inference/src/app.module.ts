@@ -58,7 +58,7 @@ export class InferenceRuntime {
         targetRecall: config.INFERENCE_ANN_TARGET_RECALL,
         maxEfSearch: config.INFERENCE_ANN_MAX_EF_SEARCH,
         calibrationK: config.INFERENCE_ANN_CANDIDATES,
-        thread: config.INFERENCE_ANN_THREAD,
+        thread: { build: 'build' as const, search: true, none: false }[config.INFERENCE_ANN_THREAD],
       },
       () => this.catalog.all(),
       logger,

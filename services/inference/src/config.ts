@@ -77,10 +77,13 @@ export const inferenceSettings = z.object({
     .describe(
       'largest search candidate list calibration may choose (bounds search time when the target is out of reach)',
     ),
-  INFERENCE_ANN_THREAD: setting
-    .bool()
-    .default(true)
-    .describe('build and search each ANN index on its own worker thread, off the event loop'),
+  INFERENCE_ANN_THREAD: z
+    .enum(['build', 'search', 'none', 'true', 'false'])
+    .default('build')
+    .transform((v) => (v === 'true' ? 'search' : v === 'false' ? 'none' : v))
+    .describe(
+      "where each version's ANN index lives: build = built on a worker thread, searched on the event loop (default); search = built and searched on a worker thread; none = built in slices and searched on the event loop (true/false: search/none)",
+    ),
   INFERENCE_SEARCH_THREAD: setting
     .bool()
     .default(true)

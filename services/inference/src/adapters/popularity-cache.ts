@@ -36,8 +36,9 @@ export class PopularityCache {
         this.redis.zrevrange(this.keys.trending, 0, this.size - 1, 'WITHSCORES'),
         this.redis.zrevrange(this.keys.window('w24h'), 0, this.size - 1, 'WITHSCORES'),
       ]);
-      this.trending = pairs(t);
-      this.popular24h = pairs(p);
+      // unchanged lists keep their identity, so what is prepared from them is not rebuilt
+      this.trending = sameOrNew(this.trending, pairs(t));
+      this.popular24h = sameOrNew(this.popular24h, pairs(p));
     } catch (err) {
       this.logger.debug({ err: String(err) }, 'popularity refresh failed; keeping the last lists');
     }
@@ -48,4 +49,13 @@ function pairs(flat: string[]): { itemId: string; score: number }[] {
   const out: { itemId: string; score: number }[] = [];
   for (let i = 0; i < flat.length; i += 2) out.push({ itemId: flat[i], score: Number(flat[i + 1]) });
   return out;
+}
+
+type Ranked = { itemId: string; score: number }[];
+
+export function sameOrNew(current: Ranked, next: Ranked): Ranked {
+  const same =
+    current.length === next.length &&
+    current.every((x, i) => x.itemId === next[i]!.itemId && x.score === next[i]!.score);
+  return same ? current : next;
 }
