@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export type LogEntry = Record<string, unknown> & { msg?: string };
@@ -10,6 +12,22 @@ export interface TestService {
   logs: LogEntry[];
   /** Resolves with the first log entry (past or future) with this msg that matches. */
   waitFor(msg: string, match?: (e: LogEntry) => boolean, timeoutMs?: number): Promise<LogEntry>;
+}
+
+/**
+ * The Node flags of a service's start script (`node <flags> dist/main.js` in
+ * `<serviceDir>/package.json`), so that benchmarks and the demo run a service as it is deployed.
+ */
+export function serviceNodeFlags(serviceDir: string): string[] {
+  const pkg = JSON.parse(readFileSync(join(serviceDir, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  const node = words.indexOf('node');
+  const main = words.findIndex((w) => w.endsWith('main.js'));
+  if (node < 0 || main < node)
+    throw new Error(`${serviceDir}: start script is not "node [flags] dist/main.js"`);
+  return words.slice(node + 1, main);
 }
 
 /** Spawns `node <main>` with `env` added to this process's environment. */

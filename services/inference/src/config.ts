@@ -79,10 +79,10 @@ export const inferenceSettings = z.object({
     ),
   INFERENCE_ANN_THREAD: z
     .enum(['build', 'search', 'none', 'true', 'false'])
-    .default('build')
+    .default('search')
     .transform((v) => (v === 'true' ? 'search' : v === 'false' ? 'none' : v))
     .describe(
-      "where each version's ANN index lives: build = built on a worker thread, searched on the event loop (default); search = built and searched on a worker thread; none = built in slices and searched on the event loop (true/false: search/none)",
+      "where each version's ANN index lives: search = built and searched on a worker thread (default); build = built on a worker thread, searched on the event loop; none = built in slices and searched on the event loop (true/false: search/none)",
     ),
   INFERENCE_SEARCH_THREAD: setting
     .bool()

@@ -10,7 +10,8 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { serviceNodeFlags } from '@reco/testing';
 
 export type LogEntry = Record<string, unknown> & { msg?: string };
 
@@ -36,7 +37,8 @@ export class ServiceProcess {
     mkdirSync(join(runDir, 'logs'), { recursive: true });
     const logFile = join(runDir, 'logs', `${name}.log`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(process.execPath, [main], {
+    // with the flags of the service's start script (main is <service>/dist/main.js)
+    const child = spawn(process.execPath, [...serviceNodeFlags(dirname(dirname(main))), main], {
       env: { ...process.env, ...env },
       stdio: ['ignore', fd, fd],
       detached: true,

@@ -23,6 +23,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AnnIndex, ClusteredVectors, DEFAULT_ANN, exactTopKMany, recallAtK } from '@reco/ann';
 import { CatalogItem, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
+import { serviceNodeFlags } from '@reco/testing';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -205,8 +206,11 @@ async function main() {
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',
     },
-    // inference's production flag (its package.json start script, docker-compose.yml) plus extras
-    ['--max-semi-space-size=64', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)],
+    // the flags of inference's start script (as deployed), plus extras
+    [
+      ...serviceNodeFlags(join(__dirname, '..', '..')),
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ],
   ); // e.g. BENCH_NODE_ARGS=--cpu-prof
   const floor = startNode(join(__dirname, 'floor-server.js'), { REDIS_URL, REDIS_KEY_PREFIX: prefix });
   log('waiting for inference to load the model and index it');

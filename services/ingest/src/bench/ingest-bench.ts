@@ -15,6 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
+import { serviceNodeFlags } from '@reco/testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
@@ -61,7 +62,10 @@ async function main() {
   const groupId = `${prefix}ingest`;
   // Node flags as the package's start script gives them (a larger young generation), then
   // the run's own, e.g. --cpu-prof
-  const nodeArgs = [...serviceNodeFlags(), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [
+    ...serviceNodeFlags(join(repo, 'services', 'ingest')),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   // More replicas = more consumer-group members, as ops scale ingest.
   const children = Array.from({ length: REPLICAS }, (_, r) => {
     const child = spawn(
@@ -171,15 +175,6 @@ async function main() {
   log(
     `ingest ${result.ingest_events_per_second} events/s (${result.ingest_cpu_seconds} CPU s); ProducerPerformance ${result.producer_performance_records_per_second} records/s; ratio ${result.ratio}`,
   );
-}
-
-/** The Node flags in `services/ingest/package.json`'s start script (`node <flags> dist/main.js`). */
-function serviceNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(join(repo, 'services', 'ingest', 'package.json'), 'utf8')) as {
-    scripts: { start: string };
-  };
-  const words = pkg.scripts.start.split(/\s+/);
-  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/main.js'));
 }
 
 /** User + system CPU seconds of a live process, from /proc/<pid>/stat (NaN where unavailable). */
