@@ -1,31 +1,48 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnnIndex } from './ann-index';
-import { buildSearcher, LocalSearcher, ThreadSearcher } from './ann-searcher';
+import { buildSearcher, LocalSearcher, ThreadSearcher, type AnnSearcher } from './ann-searcher';
 import { ClusteredVectors } from './clustered-vectors';
 
+const dim = 16;
+
+/** n clustered items, q queries from the same clusters, and the index built on this thread. */
+function fixture(seed: number, n: number, q: number) {
+  const vectors = new ClusteredVectors(dim, 20, seed);
+  const items = vectors.sample(n);
+  const drawn = vectors.sample(q);
+  const queries = Array.from({ length: q }, (_, i) => drawn.subarray(i * dim, (i + 1) * dim));
+  return { items, queries, local: AnnIndex.build(items, dim) };
+}
+
+/** `searcher` was calibrated as `local` was, and its hits (one per query, k = ks[i]) are local's. */
+function assertSameAsLocal(
+  searcher: AnnSearcher,
+  local: AnnIndex,
+  queries: Float32Array[],
+  ks: number[],
+  hits: { labels: number[]; scores: number[] }[],
+) {
+  assert.deepEqual({ ...searcher.calibration!, ms: 0 }, { ...local.calibration!, ms: 0 });
+  assert.equal(searcher.efSearch, local.efSearch);
+  hits.forEach((hit, q) => {
+    const expected = local.search(queries[q]!, ks[q]!);
+    assert.deepEqual(hit.labels, expected.labels, `query ${q}`);
+    hit.scores.forEach((s, i) => assert.ok(Math.abs(s - expected.scores[i]!) < 1e-4));
+  });
+}
+
 test('the worker-thread index answers as the same index on the caller thread, under concurrent searches', async () => {
-  const dim = 16;
-  const vectors = new ClusteredVectors(dim, 20, 7);
-  const items = vectors.sample(5000);
-  const queries = vectors.sample(64);
-  const local = AnnIndex.build(items, dim);
+  const { items, queries, local } = fixture(7, 5000, 64);
   const threaded = await buildSearcher(items, dim);
   assert.ok(threaded instanceof ThreadSearcher);
   assert.equal(threaded.size, 5000);
   try {
     // all 64 issued at once: they queue while the thread is busy and go over in batches
-    const hits = await Promise.all(
-      Array.from({ length: 64 }, (_, q) => threaded.search(queries.subarray(q * dim, (q + 1) * dim), 10 + q)),
-    );
+    const ks = queries.map((_, q) => 10 + q);
+    const hits = await Promise.all(queries.map((query, q) => threaded.search(query, ks[q]!)));
     // the worker calibrated the same index the same way, and says so
-    assert.deepEqual({ ...threaded.calibration!, ms: 0 }, { ...local.calibration!, ms: 0 });
-    assert.equal(threaded.efSearch, local.efSearch);
-    hits.forEach((hit, q) => {
-      const expected = local.search(queries.subarray(q * dim, (q + 1) * dim), 10 + q);
-      assert.deepEqual(hit.labels, expected.labels, `query ${q}`);
-      hit.scores.forEach((s, i) => assert.ok(Math.abs(s - expected.scores[i]!) < 1e-4));
-    });
+    assertSameAsLocal(threaded, local, queries, ks, hits);
   } finally {
     await threaded.close();
   }
@@ -84,23 +101,14 @@ test('the calibration report comes back from the worker thread, the cap respecte
 });
 
 test("thread: 'build' builds on a worker thread and searches the same graph on the caller's", async () => {
-  const dim = 16;
-  const vectors = new ClusteredVectors(dim, 20, 11);
-  const items = vectors.sample(4000);
-  const queries = vectors.sample(32);
-  const local = AnnIndex.build(items, dim);
+  const { items, queries, local } = fixture(11, 4000, 32);
   const loaded = await buildSearcher(items, dim, { thread: 'build' });
   assert.ok(loaded instanceof LocalSearcher);
   assert.equal(loaded.size, 4000);
-  assert.equal(loaded.efSearch, local.efSearch);
-  assert.deepEqual({ ...loaded.calibration!, ms: 0 }, { ...local.calibration!, ms: 0 });
-  for (let q = 0; q < 32; q++) {
-    const query = queries.subarray(q * dim, (q + 1) * dim);
-    const hit = await loaded.search(query, 50);
-    const expected = local.search(query, 50);
-    assert.deepEqual(hit.labels, expected.labels, `query ${q}`);
-    hit.scores.forEach((s, i) => assert.ok(Math.abs(s - expected.scores[i]!) < 1e-4));
-  }
+  const ks = queries.map(() => 50);
+  const hits = [];
+  for (const query of queries) hits.push(await loaded.search(query, 50));
+  assertSameAsLocal(loaded, local, queries, ks, hits);
   // the loaded index keeps growing as new items arrive
   loaded.add(
     4000,

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnnIndex, type AnnCalibration, type AnnHit, type AnnIndexMeta, type AnnOptions } from './ann-index';
+import { AnnIndex, type AnnCalibration, type AnnHit, type AnnOptions } from './ann-index';
 import type { WorkerReply, WorkerRequest } from './ann-thread';
 
 /**
@@ -55,24 +55,38 @@ async function buildOnThread(vectors: Float32Array, dim: number, opts: AnnOption
   const path = join(dir, 'index.hnsw');
   const worker = new Worker(join(__dirname, 'ann-thread.js'));
   try {
-    const copy = vectors.slice(); // the caller keeps its embeddings; the copy moves to the thread
-    const meta = await new Promise<AnnIndexMeta>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`ann worker exited with code ${code}`)));
-      worker.once('message', (reply: WorkerReply) =>
-        reply.type === 'saved'
-          ? resolve(reply.meta)
-          : reject(new Error(`ann worker: ${reply.type === 'failed' ? reply.message : reply.type}`)),
-      );
-      worker.postMessage({ type: 'buildToFile', vectors: copy, dim, opts, path } satisfies WorkerRequest, [
-        copy.buffer,
-      ]);
-    });
-    return await AnnIndex.load(path, meta);
+    const reply = await buildOn(worker, { type: 'buildToFile', vectors, dim, opts, path });
+    if (reply.type !== 'saved') throw new Error(`ann worker: unexpected ${reply.type}`);
+    return await AnnIndex.load(path, reply.meta);
   } finally {
     await worker.terminate();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Sends a build request to `worker` (its vectors copied, and the copy moved to the thread: the
+ * caller keeps its embeddings) and resolves with the worker's answer; a failed build, a thread
+ * error or its exit reject.
+ */
+function buildOn(
+  worker: Worker,
+  req: Extract<WorkerRequest, { type: 'build' | 'buildToFile' }>,
+): Promise<WorkerReply> {
+  const vectors = req.vectors.slice();
+  return new Promise<WorkerReply>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    const onExit = (code: number) => reject(new Error(`ann worker exited with code ${code}`));
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+    worker.once('message', (reply: WorkerReply) => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (reply.type === 'failed') reject(new Error(`ann worker: ${reply.message}`));
+      else resolve(reply);
+    });
+    worker.postMessage({ ...req, vectors } satisfies WorkerRequest, [vectors.buffer]);
+  });
 }
 
 /** The index on the caller's thread. */
@@ -137,33 +151,22 @@ export class ThreadSearcher implements AnnSearcher {
     worker.on('exit', (code) => this.fail(new Error(`ann worker exited with code ${code}`)));
   }
 
-  static start(
+  static async start(
     vectors: Float32Array,
     dim: number,
     opts: AnnOptions = {},
     onAddFailed: (label: number, message: string) => void = () => undefined,
   ): Promise<ThreadSearcher> {
     const worker = new Worker(join(__dirname, 'ann-thread.js'));
-    const copy = vectors.slice(); // the caller keeps its embeddings; the copy moves to the thread
-    return new Promise<ThreadSearcher>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      worker.once('error', onError);
-      worker.once('message', (reply: WorkerReply) => {
-        worker.off('error', onError);
-        if (reply.type === 'built')
-          resolve(
-            new ThreadSearcher(worker, dim, reply.size, reply.efSearch, reply.calibration, onAddFailed),
-          );
-        else {
-          void worker.terminate();
-          reject(new Error(`ann worker: ${reply.type === 'failed' ? reply.message : reply.type}`));
-        }
-      });
-      worker.postMessage({ type: 'build', vectors: copy, dim, opts } satisfies WorkerRequest, [copy.buffer]);
-    }).then((s) => {
+    try {
+      const reply = await buildOn(worker, { type: 'build', vectors, dim, opts });
+      if (reply.type !== 'built') throw new Error(`ann worker: unexpected ${reply.type}`);
       worker.unref(); // an idle index does not keep the process alive
-      return s;
-    });
+      return new ThreadSearcher(worker, dim, reply.size, reply.efSearch, reply.calibration, onAddFailed);
+    } catch (err) {
+      void worker.terminate();
+      throw err;
+    }
   }
 
   get size(): number {

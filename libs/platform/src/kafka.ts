@@ -52,6 +52,36 @@ export async function ensureTopics(admin: Admin, ids: TopicId[], options: TopicO
 /** Metadata answers that only mean "not yet" right after a topic is created. */
 const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
+/** Partition answers that only mean "not yet": a just-created topic or a just-started broker. */
+const NOT_LEADER_YET = new Set([...NOT_YET, 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
+
+/**
+ * Calls `attempt` every `pauseMs` until it returns a value, while it returns undefined (not
+ * ready) or throws a Kafka error whose type is in `notYet`; any other error passes through.
+ * At the deadline it throws `giveUp(last)`: the last "not yet" error, or undefined.
+ */
+async function untilReady<T>(
+  attempt: () => Promise<T | undefined>,
+  notYet: ReadonlySet<string>,
+  timeoutMs: number,
+  pauseMs: number,
+  giveUp: (last: unknown) => Error,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let last: unknown;
+    try {
+      const value = await attempt();
+      if (value !== undefined) return value;
+    } catch (err) {
+      if (!notYet.has((err as { type?: string }).type ?? '')) throw err;
+      last = err;
+    }
+    if (Date.now() >= deadline) throw giveUp(last);
+    await new Promise((r) => setTimeout(r, pauseMs));
+  }
+}
+
 /**
  * Waits until every partition of `topics` has a leader. kafkajs' own `waitForLeaders` retries
  * only LEADER_NOT_AVAILABLE, but a broker that has just started can also answer
@@ -63,48 +93,43 @@ export async function waitForLeaders(
   timeoutMs = 30_000,
   pauseMs = 100,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let last = 'no partitions yet';
-    try {
+  await untilReady(
+    async () => {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
       const ready = meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (ready && meta.length === topics.length) return;
-    } catch (err) {
-      const type = (err as { type?: string }).type ?? '';
-      if (!NOT_YET.has(type)) throw err;
-      last = type;
-    }
-    if (Date.now() >= deadline)
-      throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms (${last})`);
-    await new Promise((r) => setTimeout(r, pauseMs));
-  }
+      return ready && meta.length === topics.length ? true : undefined;
+    },
+    NOT_YET,
+    timeoutMs,
+    pauseMs,
+    (last) =>
+      new Error(
+        `topics ${topics.join(', ')} have no leader after ${timeoutMs} ms (${
+          (last as { type?: string } | undefined)?.type ?? 'no partitions yet'
+        })`,
+      ),
+  );
 }
-
-/** Partition answers that only mean "not yet": a just-created topic or a just-started broker. */
-const NOT_LEADER_YET = new Set([...NOT_YET, 'NOT_LEADER_OR_FOLLOWER', 'NOT_LEADER_FOR_PARTITION']);
 
 /**
  * `admin.fetchTopicOffsets`, retried while the broker answers "not the leader yet". Metadata
  * can name a partition's leader before that broker serves ListOffsets for it (seen on a
  * KRaft broker seconds after start-up), and kafkajs' admin does not retry that answer.
  */
-export async function fetchTopicEnds(
+export function fetchTopicEnds(
   admin: Pick<Admin, 'fetchTopicOffsets'>,
   topic: string,
   timeoutMs = 30_000,
   pauseMs = 200,
 ): ReturnType<Admin['fetchTopicOffsets']> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await admin.fetchTopicOffsets(topic);
-    } catch (err) {
-      const type = (err as { type?: string }).type ?? '';
-      if (!NOT_LEADER_YET.has(type) || Date.now() >= deadline) throw err;
-    }
-    await new Promise((r) => setTimeout(r, pauseMs));
-  }
+  return untilReady(
+    () => admin.fetchTopicOffsets(topic),
+    NOT_LEADER_YET,
+    timeoutMs,
+    pauseMs,
+    (last) =>
+      last instanceof Error ? last : new Error(`offsets of ${topic}: no answer after ${timeoutMs} ms`),
+  );
 }
 
 /** Kafka message headers as plain strings (kafkajs gives Buffers, strings or arrays). */

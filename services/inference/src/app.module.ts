@@ -92,7 +92,8 @@ export class InferenceRuntime {
       config.INFERENCE_GROUP_ID,
       this.catalog,
       (item, description) => {
-        this.search.upsert({ ...item, description });
+        const { itemId, title, brand, categoryPath } = item;
+        this.search.upsert({ itemId, title, description, brand, categoryPath });
         this.registry.addCatalogItem(item);
         metrics.catalogItems.set(this.catalog.size);
       },

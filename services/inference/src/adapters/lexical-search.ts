@@ -55,13 +55,7 @@ export class ThreadLexicalSearch implements LexicalSearch {
 
   upsert(item: SearchDoc): void {
     this.flushRemovals();
-    this.pendingDocs.push({
-      itemId: item.itemId,
-      title: item.title,
-      description: item.description,
-      brand: item.brand,
-      categoryPath: item.categoryPath,
-    });
+    this.pendingDocs.push(item); // cloned to the thread as it is: pass only a SearchDoc's fields
     this.scheduleFlush();
   }
 

@@ -230,9 +230,9 @@ async function main() {
     ] as const) {
       if (WARMUP > 0) generate(`127.0.0.1:${port}`, rate, WARMUP);
       const before = name === 'recommend' ? await scrape() : undefined;
-      const machineBefore = machineBusy();
+      const machineBefore = cpuTicks();
       const r = generate(`127.0.0.1:${port}`, rate, SECONDS);
-      const step: Record<string, unknown> = { target: name, ...r, machineCores: machineBusy(machineBefore) };
+      const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
       if (before) Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS));
       steps.push(step);
       log(`${name} @ ${rate}/s: ${JSON.stringify(step)}`);
@@ -319,19 +319,16 @@ function parseMetrics(text: string): Samples {
  * stage, the mean micro-batch, event-loop delay (prom-client resets its histogram at every
  * scrape, so the scrape after the step covers the step) and garbage-collection time.
  */
-/**
- * Busy cores of the whole machine (/proc/stat) since `since`, or a reading to pass back: it
- * tells whether a step was short of CPU, whoever used it.
- */
-function machineBusy(): { busy: number; total: number };
-function machineBusy(since: { busy: number; total: number }): number;
-function machineBusy(since?: { busy: number; total: number }) {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const t = ticks.map(Number);
-  const idle = t[3]! + (t[4] ?? 0);
-  const now = { busy: t.reduce((a, b) => a + b, 0) - idle, total: t.reduce((a, b) => a + b, 0) };
-  if (!since) return now;
-  return Math.round(((now.busy - since.busy) / (now.total - since.total)) * cpus().length * 100) / 100;
+/** The machine's CPU ticks from /proc/stat: all of them, and those not idle. */
+function cpuTicks(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  return { busy: total - ticks[3]! - (ticks[4] ?? 0), total };
+}
+
+/** Busy cores of the whole machine between two readings: whether a step was short of CPU, whoever used it. */
+function busyCores(before: { busy: number; total: number }, after = cpuTicks()): number {
+  return Math.round(((after.busy - before.busy) / (after.total - before.total)) * cpus().length * 100) / 100;
 }
 
 function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Record<string, unknown> {
