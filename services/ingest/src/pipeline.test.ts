@@ -1,24 +1,35 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClickstreamEvent, DeadLetter } from '@reco/contracts';
-import { classifySighting, confirmedMark, type DedupWindow } from './domain/dedup';
+import {
+  classifySighting,
+  confirmedMark,
+  sourcePosition,
+  type DedupClaim,
+  type DedupWindow,
+  type SourceEvents,
+} from './domain/dedup';
 import { DEFAULT_LIMITS } from './domain/limits';
 import { Pseudonymizer, pseudonymize } from '@reco/platform';
 import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
 
-/** Unit-test stand-in for the Redis window: same SET NX GET semantics. */
+/** Unit-test stand-in for the Redis window: same SET NX GET / SET XX semantics. */
 class MapDedup implements DedupWindow {
   marks = new Map<string, string>();
-  async claim(claims: { eventId: string; position: string }[]) {
-    return claims.map((c) => {
-      const prev = this.marks.get(c.eventId) ?? null;
-      if (prev === null) this.marks.set(c.eventId, c.position);
-      return classifySighting(prev, c.position);
+  async claim(events: SourceEvents): Promise<DedupClaim> {
+    const sightings = events.eventIds.map((id, i) => {
+      const position = sourcePosition(events.topic, events.partition, events.offsets[i]!);
+      const prev = this.marks.get(id) ?? null;
+      if (prev === null) this.marks.set(id, position);
+      return classifySighting(prev, position);
     });
+    return { events, sightings };
   }
-  async confirm(claims: { eventId: string; position: string }[]) {
-    for (const c of claims)
-      if (this.marks.has(c.eventId)) this.marks.set(c.eventId, confirmedMark(c.position));
+  async confirm({ events, sightings }: DedupClaim) {
+    events.eventIds.forEach((id, i) => {
+      if (sightings[i] !== 'duplicate' && this.marks.has(id))
+        this.marks.set(id, confirmedMark(sourcePosition(events.topic, events.partition, events.offsets[i]!)));
+    });
   }
 }
 
@@ -102,7 +113,7 @@ test('a batch whose transaction committed is not republished when read again', a
   const batch = [msg(20, ev('p', 'u1')), msg(21, ev('q', 'u2'))];
   const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
   const first = await ingestClickstream(batch, deps);
-  await dedup.confirm(first.published);
+  await dedup.confirm(first.claim!);
   const again = await ingestClickstream(batch, deps);
   assert.equal(again.clean.length, 0);
   assert.equal(again.duplicates, 2);
@@ -138,4 +149,17 @@ test('clean events encoded one after another keep their own bytes; a fractional 
   assert.equal(out.deadLetters.length, 1);
   const letter = DeadLetter.decode(out.deadLetters[0]!.value);
   assert.deepEqual([letter.reason, letter.field, letter.sourceOffset], ['invalid_type', 'quantity', 2]);
+});
+
+test('a batch mixing partitions is refused (positions are per partition)', async () => {
+  const deps = {
+    limits: DEFAULT_LIMITS,
+    pseudonymizer: new Pseudonymizer(KEY),
+    dedup: new MapDedup(),
+    now: () => now,
+  };
+  await assert.rejects(
+    ingestClickstream([msg(0, ev('m', 'u1')), { ...msg(1, ev('n', 'u2')), partition: 1 }], deps),
+    /one batch, one partition/,
+  );
 });

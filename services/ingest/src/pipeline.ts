@@ -2,7 +2,7 @@ import { CONTENT_TYPE_PROTOBUF, CatalogItem, ClickstreamEvent, DeadLetter } from
 import { decodeCatalogItem, normalizeCatalogItem, validateCatalogItem } from './domain/catalog-item';
 import { decodeClickstreamEvent, validateClickstreamEvent } from './domain/clickstream-event';
 import { CleanEventWriter } from './clean-event-writer';
-import { sourcePosition, type DedupWindow } from './domain/dedup';
+import type { DedupClaim, DedupWindow } from './domain/dedup';
 import type { ValidationLimits } from './domain/limits';
 import type { Pseudonymizer } from '@reco/platform';
 import type { Rejection } from './domain/rejection';
@@ -32,8 +32,8 @@ export interface BatchOutcome {
   duplicates: number;
   /** Events published again because their first sighting's transaction never committed. */
   replays: number;
-  /** Events published by this batch, to confirm in the dedup window once committed. */
-  published: { eventId: string; position: string }[];
+  /** The batch's dedup claim, to confirm once committed (none when it had no valid event). */
+  claim?: DedupClaim;
 }
 
 export interface PipelineDeps {
@@ -80,20 +80,27 @@ function emptyOutcome(): BatchOutcome {
     rejections: [],
     duplicates: 0,
     replays: 0,
-    published: [],
   };
 }
 
 /**
- * Raw clickstream → clean events and dead letters. Valid events are claimed in the dedup
+ * Raw clickstream of one partition → clean events and dead letters. Valid events are claimed in the dedup
  * window in one round trip; repeats of an id seen at another position are dropped (counted).
  * Output order follows input order, so one user's events keep their order.
  */
 export async function ingestClickstream(messages: RawMessage[], deps: PipelineDeps): Promise<BatchOutcome> {
   const now = deps.now();
   const out = emptyOutcome();
-  const valid: { message: RawMessage; event: ClickstreamEvent }[] = [];
+  if (messages.length === 0) return out;
+  const { topic, partition } = messages[0]!;
+  const valid: ClickstreamEvent[] = [];
+  const eventIds: string[] = [];
+  const offsets: string[] = [];
   for (const message of messages) {
+    if (message.topic !== topic || message.partition !== partition)
+      throw new Error(
+        `one batch, one partition: ${topic}/${partition} and ${message.topic}/${message.partition}`,
+      );
     const decoded = decodeClickstreamEvent(message.value, message.headers['content-type'], deps.limits);
     const rejection = decoded.ok
       ? validateClickstreamEvent(decoded.value, now, deps.limits)
@@ -102,23 +109,22 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
       out.rejections.push(rejection);
       out.deadLetters.push(deadLetter(message, rejection, now));
     } else if (decoded.ok) {
-      valid.push({ message, event: decoded.value });
+      valid.push(decoded.value);
+      eventIds.push(decoded.value.eventId);
+      offsets.push(message.offset);
     }
   }
   if (valid.length === 0) return out;
-  const claims = valid.map(({ message, event }) => ({
-    eventId: event.eventId,
-    position: sourcePosition(message.topic, message.partition, message.offset),
-  }));
-  const sightings = await deps.dedup.claim(claims);
+  const claim = await deps.dedup.claim({ topic, partition, eventIds, offsets });
+  out.claim = claim;
+  const sightings = claim.sightings;
   for (let i = 0; i < valid.length; i++) {
     if (sightings[i] === 'duplicate') {
       out.duplicates++;
       continue;
     }
     if (sightings[i] === 'replay') out.replays++;
-    out.published.push(claims[i]!);
-    const event = valid[i]!.event;
+    const event = valid[i]!;
     const pseudonym = deps.pseudonymizer.pseudonym(event.userId);
     out.clean.push({
       key: pseudonym,

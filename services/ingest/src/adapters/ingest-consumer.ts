@@ -192,11 +192,13 @@ export class IngestConsumer {
     // treat as its own; committed offsets make that replay unlikely, this makes it harmless.
     // Not awaited: the next batch need not wait for it (how a later claim classifies an id
     // does not depend on whether this confirm landed first); stop() waits for it.
-    const confirming = this.deps.dedup
-      .confirm(outcome.published)
-      .catch((err) => this.logger.warn({ err: String(err) }, 'could not confirm dedup marks'));
-    this.pendingConfirms.add(confirming);
-    void confirming.finally(() => this.pendingConfirms.delete(confirming));
+    if (outcome.claim) {
+      const confirming = this.deps.dedup
+        .confirm(outcome.claim)
+        .catch((err) => this.logger.warn({ err: String(err) }, 'could not confirm dedup marks'));
+      this.pendingConfirms.add(confirming);
+      void confirming.finally(() => this.pendingConfirms.delete(confirming));
+    }
     resolveOffset(batch.lastOffset());
 
     this.metrics.eventsIn.inc({ topic: batch.topic }, raw.length);

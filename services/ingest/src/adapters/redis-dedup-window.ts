@@ -1,26 +1,65 @@
 import type { Redis } from 'ioredis';
-import { classifySighting, confirmedMark, type DedupWindow, type Sighting } from '../domain/dedup';
+import {
+  classifySighting,
+  COMMITTED_SUFFIX,
+  positionPrefix,
+  sourcePosition,
+  type DedupClaim,
+  type DedupWindow,
+  type Sighting,
+  type SourceEvents,
+} from '../domain/dedup';
 import { DEDUP_SHARDS, dedupKey, groupByShard } from '../domain/dedup-shards';
 
+/*
+ * Both scripts take a shard's keys and ARGV = window ms, mark prefix, the keys' offsets joined
+ * by ',' (in KEYS order), mark suffix: KEYS[i]'s mark is prefix .. i-th offset .. suffix. The
+ * marks are put together in Redis so the client sends one offset per event instead of a whole
+ * position string (building and writing those was a good part of ingest's CPU per event).
+ */
+
 /**
- * Claims every key: `SET key position PX window NX GET` (the previous mark, or '' when there was
- * none: a nil would end Lua's reply array). ARGV[1] is the window, ARGV[i + 1] KEYS[i]'s mark.
+ * `SET key mark PX window NX GET` per key. Replies only for keys that already held a mark, as
+ * pairs (index in KEYS, previous mark): nearly always an empty reply.
  */
 const CLAIM_LUA = `
-local out = {}
-for i = 1, #KEYS do
-  out[i] = redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[1], 'NX', 'GET') or ''
+local window, prefix, suffix = ARGV[1], ARGV[2], ARGV[4]
+local seen = {}
+local i = 0
+for offset in string.gmatch(ARGV[3], '[^,]+') do
+  i = i + 1
+  local previous = redis.call('SET', KEYS[i], prefix .. offset .. suffix, 'PX', window, 'NX', 'GET')
+  if previous then
+    seen[#seen + 1] = i
+    seen[#seen + 1] = previous
+  end
 end
-return out`;
+if i ~= #KEYS then return redis.error_reply('dedup claim: ' .. #KEYS .. ' keys, ' .. i .. ' offsets') end
+return seen`;
 
 /** Overwrites every key that still exists: `SET key mark PX window XX`. */
 const CONFIRM_LUA = `
-for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[1], 'XX')
+local window, prefix, suffix = ARGV[1], ARGV[2], ARGV[4]
+local i = 0
+for offset in string.gmatch(ARGV[3], '[^,]+') do
+  i = i + 1
+  redis.call('SET', KEYS[i], prefix .. offset .. suffix, 'PX', window, 'XX')
 end
-return #KEYS`;
+return i`;
 
-type ScriptCall = (numKeys: number, ...args: string[]) => unknown;
+type ScriptCall = (...args: (string | number)[]) => unknown;
+
+/** A shard's share of a batch: positions in the batch, and their keys (built once per claim). */
+interface ShardKeys {
+  shard: number;
+  indices: number[];
+  keys: string[];
+}
+
+/** A claim as this window returns it: with its keys, so that confirming does not rebuild them. */
+interface RedisDedupClaim extends DedupClaim {
+  readonly groups: ShardKeys[];
+}
 
 /**
  * The dedup window in Redis: one key per event id holding the position of its first
@@ -30,79 +69,97 @@ type ScriptCall = (numKeys: number, ...args: string[]) => unknown;
  * after the commit works the same way with `SET XX`.
  */
 export class RedisDedupWindow implements DedupWindow {
+  private readonly window: string;
+
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
-    private readonly windowMs: number,
+    windowMs: number,
     private readonly shards: number = DEDUP_SHARDS,
   ) {
+    this.window = String(windowMs);
     if (!('ingestDedupClaim' in redis)) {
       redis.defineCommand('ingestDedupClaim', { lua: CLAIM_LUA });
       redis.defineCommand('ingestDedupConfirm', { lua: CONFIRM_LUA });
     }
   }
 
-  async claim(claims: { eventId: string; position: string }[]): Promise<Sighting[]> {
-    if (claims.length === 0) return [];
-    const groups = groupByShard(
-      claims.map((c) => c.eventId),
-      this.shards,
-    );
+  async claim(events: SourceEvents): Promise<DedupClaim> {
+    const sightings = new Array<Sighting>(events.eventIds.length).fill('first');
+    if (events.eventIds.length === 0) return { events, sightings, groups: [] } as RedisDedupClaim;
+    const groups = groupByShard(events.eventIds, this.shards).map(({ shard, indices }) => {
+      const keyOf = dedupKey(this.keyPrefix, shard, ''); // the id follows the hash tag
+      return { shard, indices, keys: indices.map((i) => keyOf + events.eventIds[i]!) };
+    });
     const pipeline = this.redis.pipeline();
     const call = (pipeline as unknown as Record<'ingestDedupClaim', ScriptCall>).ingestDedupClaim;
-    for (const { shard, indices } of groups)
-      call.apply(
-        pipeline,
-        this.scriptArgs(shard, indices, claims, (c) => c.position),
-      );
+    const prefix = positionPrefix(events.topic, events.partition);
+    for (const { indices, keys } of groups)
+      call.apply(pipeline, this.scriptArgs(keys, indices, events, prefix, ''));
     const results = (await pipeline.exec()) ?? [];
-    const sightings = new Array<Sighting>(claims.length);
     groups.forEach(({ indices }, g) => {
-      const [err, previous] = results[g] ?? [new Error('dedup claim: no reply')];
+      const [err, reply] = results[g] ?? [new Error('dedup claim: no reply')];
       if (err) throw err;
-      const marks = previous as string[];
-      if (!Array.isArray(marks) || marks.length !== indices.length)
-        throw new Error(`dedup claim: ${indices.length} keys, unexpected reply ${String(previous)}`);
-      indices.forEach((i, k) => {
-        const mark = marks[k];
-        sightings[i] = classifySighting(mark === '' ? null : mark!, claims[i]!.position);
-      });
+      const seen = reply as (number | string)[];
+      if (!Array.isArray(seen) || seen.length % 2 !== 0)
+        throw new Error(`dedup claim: unexpected reply ${String(reply)}`);
+      for (let p = 0; p < seen.length; p += 2) {
+        const i = indices[(seen[p] as number) - 1]!;
+        const own = sourcePosition(events.topic, events.partition, events.offsets[i]!);
+        sightings[i] = classifySighting(String(seen[p + 1]), own);
+      }
     });
-    return sightings;
+    const claim: RedisDedupClaim = { events, sightings, groups };
+    return claim;
   }
 
-  async confirm(claims: { eventId: string; position: string }[]): Promise<void> {
-    if (claims.length === 0) return;
-    const groups = groupByShard(
-      claims.map((c) => c.eventId),
-      this.shards,
-    );
+  async confirm(claim: DedupClaim): Promise<void> {
+    const { events, sightings } = claim;
+    const groups =
+      (claim as Partial<RedisDedupClaim>).groups ??
+      groupByShard(events.eventIds, this.shards).map(({ shard, indices }) => ({
+        shard,
+        indices,
+        keys: indices.map((i) => dedupKey(this.keyPrefix, shard, events.eventIds[i]!)),
+      }));
     const pipeline = this.redis.pipeline();
     const call = (pipeline as unknown as Record<'ingestDedupConfirm', ScriptCall>).ingestDedupConfirm;
-    for (const { shard, indices } of groups)
-      call.apply(
-        pipeline,
-        this.scriptArgs(shard, indices, claims, (c) => confirmedMark(c.position)),
-      );
+    const prefix = positionPrefix(events.topic, events.partition);
+    for (const group of groups) {
+      // Duplicates were not published by this batch: their marks belong to another position.
+      let { indices, keys } = group;
+      if (indices.some((i) => sightings[i] === 'duplicate')) {
+        keys = keys.filter((_, k) => sightings[indices[k]!] !== 'duplicate');
+        indices = indices.filter((i) => sightings[i] !== 'duplicate');
+      }
+      if (keys.length > 0)
+        call.apply(pipeline, this.scriptArgs(keys, indices, events, prefix, COMMITTED_SUFFIX));
+    }
+    if (pipeline.length === 0) return;
     const results = (await pipeline.exec()) ?? [];
     for (const [err] of results) if (err) throw err;
   }
 
-  /** numkeys, the group's keys, the window, then one mark per key. */
+  /** numkeys, the keys, then the window, mark prefix, offsets and mark suffix. */
   private scriptArgs(
-    shard: number,
+    keys: string[],
     indices: number[],
-    claims: { eventId: string; position: string }[],
-    mark: (c: { eventId: string; position: string }) => string,
-  ): [number, ...string[]] {
-    const n = indices.length;
-    const args = new Array<string>(2 * n + 1);
-    args[n] = String(this.windowMs);
+    events: SourceEvents,
+    prefix: string,
+    suffix: string,
+  ): (string | number)[] {
+    const n = keys.length;
+    const args = new Array<string | number>(n + 5);
+    args[0] = n;
+    let offsets = '';
     for (let k = 0; k < n; k++) {
-      const c = claims[indices[k]!]!;
-      args[k] = dedupKey(this.keyPrefix, shard, c.eventId);
-      args[n + 1 + k] = mark(c);
+      args[k + 1] = keys[k]!;
+      offsets += k === 0 ? events.offsets[indices[k]!]! : `,${events.offsets[indices[k]!]!}`;
     }
-    return [n, ...args];
+    args[n + 1] = this.window;
+    args[n + 2] = prefix;
+    args[n + 3] = offsets;
+    args[n + 4] = suffix;
+    return args;
   }
 }

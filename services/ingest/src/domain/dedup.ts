@@ -1,6 +1,9 @@
+/** The start of every position on one source partition: a position is this plus the offset. */
+export const positionPrefix = (topic: string, partition: number) => `${topic}/${partition}/`;
+
 /** Where a message sits in Kafka; the dedup window remembers the first sighting's position. */
 export const sourcePosition = (topic: string, partition: number, offset: string) =>
-  `${topic}/${partition}/${offset}`;
+  `${positionPrefix(topic, partition)}${offset}`;
 
 export type Sighting = 'first' | 'replay' | 'duplicate';
 
@@ -16,12 +19,36 @@ export function classifySighting(previousMark: string | null, ownPosition: strin
   return previousMark === ownPosition ? 'replay' : 'duplicate';
 }
 
+/** What a confirmed mark ends with: the position followed by this. */
+export const COMMITTED_SUFFIX = '#committed';
+
 /** The mark of an event whose clean copy is committed. */
-export const confirmedMark = (position: string) => `${position}#committed`;
+export const confirmedMark = (position: string) => `${position}${COMMITTED_SUFFIX}`;
+
+/**
+ * A batch's valid events as the dedup window sees them: all from one source partition, the
+ * i-th event's id and offset at index i, in batch order. (Ids and offsets side by side rather
+ * than an object per event: this is built for every event.)
+ */
+export interface SourceEvents {
+  topic: string;
+  partition: number;
+  eventIds: string[];
+  offsets: string[];
+}
+
+/** What a claim found: how each event of `events` was seen before, by index. */
+export interface DedupClaim {
+  readonly events: SourceEvents;
+  readonly sightings: readonly Sighting[];
+}
 
 /** The dedup window: claims event ids, answering how each was seen before. */
 export interface DedupWindow {
-  claim(claims: { eventId: string; position: string }[]): Promise<Sighting[]>;
-  /** Marks published events as committed (after their transaction committed). */
-  confirm(claims: { eventId: string; position: string }[]): Promise<void>;
+  claim(events: SourceEvents): Promise<DedupClaim>;
+  /**
+   * After the batch's transaction committed: marks the events it published (every event of
+   * the claim that was not a duplicate) as committed.
+   */
+  confirm(claim: DedupClaim): Promise<void>;
 }
