@@ -25,7 +25,9 @@ export class Pseudonymizer {
     if (p === undefined) {
       p = pseudonymize(rawUserId, this.key);
       if (this.memo.size >= this.capacity) this.memo.delete(this.memo.keys().next().value!);
-      this.memo.set(rawUserId, p);
+      // A copy of the id: it may be a slice of a whole message's text, which the memo would
+      // otherwise keep alive (JSON's round trip copies any string exactly, lone surrogates too).
+      this.memo.set(JSON.parse(JSON.stringify(rawUserId)) as string, p);
     }
     return p;
   }

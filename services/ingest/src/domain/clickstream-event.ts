@@ -6,6 +6,7 @@ import {
   eventTypeFromJSON,
 } from '@reco/contracts';
 import { checkJsonShape, type JsonField } from './json-shape';
+import { readPlainJsonEvent } from './plain-json-event';
 import { checkAmount, checkId, checkText, checkTime } from './field-rules';
 import type { ValidationLimits } from './limits';
 import { reject, type Rejection, type Verdict } from './rejection';
@@ -44,7 +45,7 @@ const TYPES_WITH_ITEM = new Set([
 const TYPES_WITH_QUANTITY = new Set([EventType.EVENT_TYPE_ADD_TO_CART, EventType.EVENT_TYPE_PURCHASE]);
 
 /** Accepts the canonical enum names (EVENT_TYPE_VIEW) and, for producers' convenience, "view". */
-function parseEventType(raw: unknown): EventType {
+export function parseEventType(raw: unknown): EventType {
   if (typeof raw === 'string' && /^[a-z_]+$/.test(raw))
     return eventTypeFromJSON(`EVENT_TYPE_${raw.toUpperCase()}`);
   return eventTypeFromJSON(raw);
@@ -74,9 +75,27 @@ export function decodeClickstreamEvent(
       '',
       `content-type "${contentType}" is neither JSON nor protobuf`,
     );
+  // The common form read directly, first from a Latin-1 reading of the bytes (cheaper to make
+  // than UTF-8's, and the same text when the reader takes it: it then holds only ASCII); any
+  // other form, or a fault, the general way.
+  const plain = readPlainJsonEvent(value.toString('latin1'), parseEventType, true);
+  if (plain) return { ok: true, value: plain };
+  const text = value.toString('utf8');
+  const plainUnicode = readPlainJsonEvent(text, parseEventType);
+  return plainUnicode ? { ok: true, value: plainUnicode } : decodeJsonEvent(text, limits);
+}
+
+/**
+ * The general reading of a JSON event: JSON.parse, the proto3 JSON shape (naming the field at
+ * fault), then the generated fromJSON.
+ */
+export function decodeJsonEvent(
+  text: string,
+  limits: Pick<ValidationLimits, 'allowUnknownJsonFields'>,
+): Verdict<ClickstreamEvent> {
   let json: unknown;
   try {
-    json = JSON.parse(value.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     return reject('malformed_json', '', (err as Error).message);
   }
