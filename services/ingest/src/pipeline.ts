@@ -14,7 +14,7 @@ export interface RawMessage {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
 }
 
 /** One message to produce. */

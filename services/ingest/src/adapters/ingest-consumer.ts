@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { ensureTopics, headersToStrings, memoizedKeyPartitioner, type Logger } from '@reco/platform';
+import { ensureTopics, memoizedKeyPartitioner, type Logger } from '@reco/platform';
 import { topicNames } from '@reco/contracts';
 import type { IngestConfig } from '../config';
 import {
@@ -10,6 +10,7 @@ import {
   type RawMessage,
 } from '../pipeline';
 import type { IngestMetrics } from './ingest-metrics';
+import { SharedHeaders } from './shared-headers';
 
 /**
  * The Kafka edge of ingest. Each consumed batch is published and its offsets committed in
@@ -32,6 +33,7 @@ export class IngestConsumer {
   private readonly partitionTail = new Map<string, Promise<void>>();
   /** Dedup confirmations of committed batches still in flight. */
   private readonly pendingConfirms = new Set<Promise<void>>();
+  private readonly headers = new SharedHeaders();
   private running = false;
   private readonly topics: ReturnType<typeof topicNames>;
 
@@ -166,7 +168,7 @@ export class IngestConsumer {
       offset: m.offset,
       key: m.key,
       value: m.value,
-      headers: headersToStrings(m.headers),
+      headers: this.headers.of(m.headers),
     }));
     const outcome: BatchOutcome =
       batch.topic === this.topics.catalogRaw
