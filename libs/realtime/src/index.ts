@@ -5,3 +5,4 @@ export * from './keys';
 export * from './micro-batcher';
 export * from './model-source';
 export * from './synthetic-model';
+export * from './item-hash-index';

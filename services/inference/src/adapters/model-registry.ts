@@ -1,7 +1,7 @@
 import { buildSearcher, type AnnSearcher, type SearcherOptions } from '@reco/ann';
 import { SequenceModel, ServedScorer } from '@reco/model';
 import type { ModelPublished } from '@reco/contracts';
-import { artifactDir, hash32, itemHash } from '@reco/realtime';
+import { ItemHashIndex, artifactDir, hash32, itemHash } from '@reco/realtime';
 import type { Logger } from '@reco/platform';
 import type { ItemFacts } from '../domain/catalog';
 
@@ -15,8 +15,9 @@ export class ServingVersion {
   readonly scorer: ServedScorer;
   readonly numItems: number;
   readonly dim: number;
-  private readonly indexOf = new Map<string, number>();
-  private readonly indexOfHash = new Map<number, number>();
+  /** Labels of the items the model does not know (its own are in model.itemIndex). */
+  private readonly extraLabelOf = new Map<string, number>();
+  private readonly labelOfItemHash: ItemHashIndex;
   private readonly extraIds: string[] = [];
   private extraEmb: Float32Array;
 
@@ -29,19 +30,17 @@ export class ServingVersion {
     this.scorer = ServedScorer.fromModel(model);
     this.numItems = model.numItems;
     this.dim = model.dim;
-    model.itemIds.forEach((id, i) => {
-      this.indexOf.set(id, i);
-      this.indexOfHash.set(itemHash(id), i);
-    });
+    this.labelOfItemHash = new ItemHashIndex(model.numItems);
+    model.itemIds.forEach((id, i) => this.labelOfItemHash.set(itemHash(id), i));
     this.extraEmb = new Float32Array(64 * this.dim);
   }
 
   label(itemId: string): number | undefined {
-    return this.indexOf.get(itemId);
+    return this.model.itemIndex(itemId) ?? this.extraLabelOf.get(itemId);
   }
 
   labelOfHash(h: number): number | undefined {
-    return this.indexOfHash.get(h);
+    return this.labelOfItemHash.get(h);
   }
 
   itemId(label: number): string {
@@ -57,7 +56,7 @@ export class ServingVersion {
 
   /** Indexes a catalog item the model does not know, by its content (no-op without a content tower). */
   addContentItem(item: ItemFacts): void {
-    if (this.indexOf.has(item.itemId) || !this.model.content) return;
+    if (this.label(item.itemId) !== undefined || !this.model.content) return;
     const emb = this.model.embedContent({
       category: item.categoryPath,
       brand: item.brand,
@@ -74,8 +73,8 @@ export class ServingVersion {
     this.extraEmb.set(emb, j * this.dim);
     this.extraIds.push(item.itemId);
     const label = this.numItems + j;
-    this.indexOf.set(item.itemId, label);
-    this.indexOfHash.set(itemHash(item.itemId), label);
+    this.extraLabelOf.set(item.itemId, label);
+    this.labelOfItemHash.set(itemHash(item.itemId), label);
     this.ann.add(label, emb);
   }
 

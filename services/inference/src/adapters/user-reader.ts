@@ -24,7 +24,10 @@ export class UserReader {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: timeoutMs,
-      enableAutoPipelining: true,
+      // One GET per request: auto-pipelining would wrap each in a pipeline of its own (a
+      // Pipeline object, a setImmediate), and under load those lived long enough to be promoted
+      // to the old generation (3 MB/s at 1,000 requests/s, against 0.9 MB/s without).
+      enableAutoPipelining: false,
       retryStrategy: (times) => Math.min(1000, 50 * times),
     });
     let warned = false;

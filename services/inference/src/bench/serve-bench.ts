@@ -6,14 +6,15 @@
  * Redis, then starts inference (dist/main.js) and the floor (floor-server.js: one Redis GET +
  * a constant list), and for each rate in BENCH_RATES (default 500,1000,2000,4000) runs the
  * open-loop generator (loadgen-worker.js, its own process, a Node generator with a 2 ms timer,
- * no busy spin) for BENCH_SECONDS (default 30) after BENCH_WARMUP_SECONDS (default 5) at that
- * rate, first against the floor, then against inference. Prints per step p50/p95/p99/max,
+ * no busy spin) for BENCH_SECONDS (default 30) after a warm-up of BENCH_WARMUP_SECONDS
+ * (default 5) at that rate in the same generator process, first against the floor, then
+ * against inference. Prints per step p50/p95/p99/max,
  * errors and achieved rate; Redis bytes per user (MEMORY USAGE over 1,000 sampled users);
  * and, per Recommend step, where inference's time went (its own stage histograms, event-loop
  * delay and GC time, scraped before and after the step). The last line
  * is the whole result as JSON.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -77,12 +78,38 @@ function startNode(script: string, extraEnv: Record<string, string>, nodeArgs: s
   return { child, waitFor };
 }
 
-function generate(target: string, rate: number, seconds: number): Record<string, number> {
-  const out = execFileSync(process.execPath, [
-    join(__dirname, 'loadgen-worker.js'),
-    JSON.stringify({ target, rate, seconds, users: USERS, k: K, userPrefix: 'bench-u' }),
-  ]).toString();
-  return JSON.parse(out.trim().split('\n').pop()!);
+/**
+ * Runs the generator (its own process) for WARMUP + `seconds` at `rate`; `onMeasuring` runs
+ * when its warm-up is over, so readings taken there cover exactly the measured seconds.
+ */
+function generate(
+  target: string,
+  rate: number,
+  seconds: number,
+  onMeasuring: () => Promise<void> | void,
+): Promise<Record<string, number>> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(__dirname, 'loadgen-worker.js'),
+      JSON.stringify({ target, rate, warmup: WARMUP, seconds, users: USERS, k: K, userPrefix: 'bench-u' }),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let measuring: Promise<void> | void = undefined;
+    let result: Record<string, number> | undefined;
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const message = JSON.parse(line) as Record<string, number> & { phase?: string };
+      if (message.phase === 'measuring') measuring = onMeasuring();
+      else result = message;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0 || !result) return reject(new Error(`load generator exited with ${code}`));
+      Promise.resolve(measuring).then(() => resolve(result!), reject);
+    });
+  });
 }
 
 async function main() {
@@ -228,10 +255,12 @@ async function main() {
       ['floor', floorPort],
       ['recommend', grpc],
     ] as const) {
-      if (WARMUP > 0) generate(`127.0.0.1:${port}`, rate, WARMUP);
-      const before = name === 'recommend' ? await scrape() : undefined;
-      const machineBefore = cpuTicks();
-      const r = generate(`127.0.0.1:${port}`, rate, SECONDS);
+      let before: Samples | undefined;
+      let machineBefore = cpuTicks();
+      const r = await generate(`127.0.0.1:${port}`, rate, SECONDS, async () => {
+        machineBefore = cpuTicks();
+        if (name === 'recommend') before = await scrape();
+      });
       const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
       if (before) Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS));
       steps.push(step);
@@ -242,7 +271,7 @@ async function main() {
     items: ITEMS,
     users: USERS,
     seconds: SECONDS,
-    generator: 'node open-loop (loadgen-worker.js, separate process, 2 ms timer)',
+    generator: 'node open-loop (loadgen-worker.js, separate process, 2 ms timer, warmed up in-process)',
     redisBytesPerUser: bytesPerUser,
     ann,
     steps,

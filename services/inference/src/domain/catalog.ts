@@ -1,4 +1,4 @@
-import { categoryKey, hash32, itemHash } from '@reco/realtime';
+import { ItemHashIndex, categoryKey, hash32, itemHash } from '@reco/realtime';
 
 /**
  * What serving needs to know about an item. Descriptions are not kept: only the lexical index
@@ -24,7 +24,9 @@ export class Catalog {
   /** Every category prefix ("Beauty", "Beauty/Skin Care", ...) -> number of items under it. */
   private readonly prefixes = new Map<string, number>();
   private readonly categoryByHash = new Map<number, string>();
-  private readonly idByHash = new Map<number, string>();
+  /** itemHash → slot in knownIds (every id ever seen: user state may still name removed items). */
+  private readonly slotOfHash = new ItemHashIndex(1024);
+  private readonly knownIds: string[] = [];
   /**
    * One path array and one key string per category and one string per brand, shared by their
    * items: decoded per item they were most of the catalog's heap (100,000 items: 88 MB).
@@ -64,7 +66,11 @@ export class Catalog {
     this.items.set(item.itemId, facts);
     for (const p of prefixesOf(facts.categoryPath)) this.prefixes.set(p, (this.prefixes.get(p) ?? 0) + 1);
     if (facts.category) this.categoryByHash.set(hash32(facts.category), facts.category);
-    this.idByHash.set(itemHash(item.itemId), item.itemId);
+    const h = itemHash(item.itemId);
+    if (this.slotOfHash.get(h) === undefined) {
+      this.slotOfHash.set(h, this.knownIds.length);
+      this.knownIds.push(item.itemId);
+    }
     this.changes++;
     return facts;
   }
@@ -107,7 +113,8 @@ export class Catalog {
 
   /** The item id of an itemHash (user state stores hashes). */
   idOfHash(hash: number): string | undefined {
-    return this.idByHash.get(hash);
+    const slot = this.slotOfHash.get(hash);
+    return slot === undefined ? undefined : this.knownIds[slot];
   }
 
   /** The category path string of a hash32(category) (user affinities store hashes). */
