@@ -30,16 +30,15 @@ const DEVICE = 1;
 const PAGE = 2;
 const REFERRER = 4;
 
+/** JSON names (proto name and lowerCamelCase) and their field bits, by first character code. */
 type Names = (readonly [string, number])[][];
 
-/** JSON names (proto name and lowerCamelCase) and their field bits, by name length. */
-function byLength(names: [string, number][]): Names {
-  const table: Names = [];
-  for (let n = 0; n <= Math.max(...names.map(([name]) => name.length)); n++)
-    table.push(names.filter(([name]) => name.length === n));
+function byFirstChar(names: [string, number][]): Names {
+  const table: Names = Array.from({ length: 128 }, () => []);
+  for (const entry of names) table[entry[0].charCodeAt(0)]!.push(entry);
   return table;
 }
-const EVENT_NAMES = byLength([
+const EVENT_NAMES = byFirstChar([
   ['event_id', EVENT_ID],
   ['eventId', EVENT_ID],
   ['type', TYPE],
@@ -57,7 +56,7 @@ const EVENT_NAMES = byLength([
   ['schema_version', SCHEMA_VERSION],
   ['schemaVersion', SCHEMA_VERSION],
 ]);
-const CONTEXT_NAMES = byLength([
+const CONTEXT_NAMES = byFirstChar([
   ['device', DEVICE],
   ['page', PAGE],
   ['referrer', REFERRER],
@@ -101,33 +100,30 @@ function stringEnd(text: string, p: number, maxChar: number): number {
   }
 }
 
-/** The field bit of the key text[start, end) among `names`, or 0 when it is none of them. */
-function fieldBit(text: string, start: number, end: number, names: Names): number {
-  const candidates = names[end - start];
-  if (candidates === undefined) return 0;
-  for (let i = 0; i < candidates.length; i++) {
-    const [name, bit] = candidates[i]!;
-    // compared here rather than by startsWith: a builtin call per key cost more than the loop
-    let k = 0;
-    while (k < name.length && name.charCodeAt(k) === text.charCodeAt(start + k)) k++;
-    if (k === name.length) return bit;
-  }
-  return 0;
-}
-
 /** The field bit of the key `afterKey` read last (one number, not an object per key). */
 let keyBit = 0;
 
 /**
- * After a key opening at `p` and its colon: where the value starts, with the key's field bit in
- * `keyBit` (0: not one of `names`); -1 if this is not a key and colon.
+ * After the key opening at `p` and its colon: where the value starts, with the key's field bit
+ * in `keyBit`; -1 if this is not a key among `names` (exactly one of the names between quotes,
+ * so the key is read once, guided by its first character) followed by a colon.
  */
-function afterKey(text: string, p: number, maxChar: number, names: Names): number {
-  const end = stringEnd(text, p, maxChar);
-  if (end < 0) return -1;
-  keyBit = fieldBit(text, p + 1, end, names);
-  p = skipSpace(text, end + 1);
-  return text.charCodeAt(p) === COLON ? skipSpace(text, p + 1) : -1;
+function afterKey(text: string, p: number, names: Names): number {
+  if (text.charCodeAt(p) !== QUOTE) return -1;
+  const candidates = names[text.charCodeAt(p + 1)]; // undefined beyond ASCII
+  if (candidates === undefined) return -1;
+  for (let i = 0; i < candidates.length; i++) {
+    const [name, bit] = candidates[i]!;
+    const n = name.length;
+    if (text.charCodeAt(p + 1 + n) !== QUOTE) continue;
+    let k = 1;
+    while (k < n && name.charCodeAt(k) === text.charCodeAt(p + 1 + k)) k++;
+    if (k < n) continue;
+    keyBit = bit;
+    p = skipSpace(text, p + 2 + n);
+    return text.charCodeAt(p) === COLON ? skipSpace(text, p + 1) : -1;
+  }
+  return -1;
 }
 
 /** The end of the number in JSON's grammar starting at `p`, or -1 if none starts there. */
@@ -246,9 +242,9 @@ function readContext(text: string, p: number, maxChar: number, context: EventCon
   p = skipSpace(text, p + 1);
   if (text.charCodeAt(p) === CLOSE) return p + 1;
   for (;;) {
-    p = afterKey(text, p, maxChar, CONTEXT_NAMES);
+    p = afterKey(text, p, CONTEXT_NAMES);
     const bit = keyBit;
-    if (p < 0 || bit === 0 || seen & bit) return -1;
+    if (p < 0 || seen & bit) return -1;
     seen |= bit;
     const end = stringEnd(text, p, maxChar);
     if (end < 0) return -1;
@@ -295,9 +291,9 @@ export function readPlainJsonEvent(
   if (text.charCodeAt(p) === CLOSE) p++;
   else
     for (;;) {
-      p = afterKey(text, p, maxChar, EVENT_NAMES);
+      p = afterKey(text, p, EVENT_NAMES);
       const bit = keyBit;
-      if (p < 0 || bit === 0 || seen & bit) return undefined;
+      if (p < 0 || seen & bit) return undefined;
       seen |= bit;
       if (bit === QUANTITY || bit === PRICE) {
         const end = numberEnd(text, p);
