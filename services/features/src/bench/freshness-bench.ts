@@ -1,6 +1,7 @@
 /**
  * bench:freshness — event → vector and event → changed Recommend, end to end through the real
- * services: spawns ingest, features and inference (built dist/ of each) against the Kafka and
+ * services: spawns ingest, features and inference (built dist/ of each, with the Node flags of
+ * each one's start script) against the Kafka and
  * Redis of KAFKA_BROKERS / REDIS_URL, with a fresh topic prefix; publishes a synthetic model and
  * catalog; then for each of BENCH_USERS users (default 1000; BENCH_CONCURRENCY at a time,
  * default 10) publishes one click to the RAW topic (JSON, as a producer would) and polls every
@@ -26,6 +27,7 @@ import {
 } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import { decodeUserState, userKey, writeSyntheticModel } from '@reco/realtime';
+import { serviceNodeFlags } from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -43,7 +45,8 @@ function start(
   name: string,
   extra: Record<string, string>,
 ): { child: ChildProcess; ready: (msg: string) => Promise<Record<string, unknown>> } {
-  const child = spawn(process.execPath, [join(REPO, 'services', name, 'dist', 'main.js')], {
+  const dir = join(REPO, 'services', name);
+  const child = spawn(process.execPath, [...serviceNodeFlags(dir), join(dir, 'dist', 'main.js')], {
     env: {
       ...process.env,
       KAFKA_BROKERS: BROKERS,
