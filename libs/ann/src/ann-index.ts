@@ -32,13 +32,15 @@ export interface AnnOptions {
 }
 
 /**
- * efConstruction 400 (was 200): at 100,000 category-clustered 64-d items the calibrated
- * efSearch falls from 600 to 250 and a search by a quarter to a half (0.45–0.49 to 0.26–0.33
- * ms) for ~1.7x the build time (17.5–19 → 30–32 s on one core); M 24 or 32 did not help (docs/benchmarks.md).
+ * efConstruction 800: at 100,000 category-clustered 64-d items the calibrated efSearch is 125
+ * (0.16 ms a search, recall@100 0.956 on users' vectors) against 250 at 400 (0.20–0.24 ms) and
+ * 600 at 200 (0.45–0.49 ms), for about twice the build time of 400 (55 s against 26–30 s on one
+ * core); M 24 or 32 did not help (docs/benchmarks.md). Serving pays for every search, the
+ * build happens once per model version, off the serving thread.
  */
 export const DEFAULT_ANN: Required<AnnOptions> = {
   m: 16,
-  efConstruction: 400,
+  efConstruction: 800,
   efSearch: 100,
   targetRecall: 0.97,
   maxEfSearch: 1000,
