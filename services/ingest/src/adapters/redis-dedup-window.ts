@@ -87,10 +87,7 @@ export class RedisDedupWindow implements DedupWindow {
   async claim(events: SourceEvents): Promise<DedupClaim> {
     const sightings = new Array<Sighting>(events.eventIds.length).fill('first');
     if (events.eventIds.length === 0) return { events, sightings, groups: [] } as RedisDedupClaim;
-    const groups = groupByShard(events.eventIds, this.shards).map(({ shard, indices }) => {
-      const keyOf = dedupKey(this.keyPrefix, shard, ''); // the id follows the hash tag
-      return { shard, indices, keys: indices.map((i) => keyOf + events.eventIds[i]!) };
-    });
+    const groups = this.shardKeys(events.eventIds);
     const pipeline = this.redis.pipeline();
     const call = (pipeline as unknown as Record<'ingestDedupClaim', ScriptCall>).ingestDedupClaim;
     const prefix = positionPrefix(events.topic, events.partition);
@@ -115,13 +112,7 @@ export class RedisDedupWindow implements DedupWindow {
 
   async confirm(claim: DedupClaim): Promise<void> {
     const { events, sightings } = claim;
-    const groups =
-      (claim as Partial<RedisDedupClaim>).groups ??
-      groupByShard(events.eventIds, this.shards).map(({ shard, indices }) => ({
-        shard,
-        indices,
-        keys: indices.map((i) => dedupKey(this.keyPrefix, shard, events.eventIds[i]!)),
-      }));
+    const groups = (claim as Partial<RedisDedupClaim>).groups ?? this.shardKeys(events.eventIds);
     const pipeline = this.redis.pipeline();
     const call = (pipeline as unknown as Record<'ingestDedupConfirm', ScriptCall>).ingestDedupConfirm;
     const prefix = positionPrefix(events.topic, events.partition);
@@ -138,6 +129,14 @@ export class RedisDedupWindow implements DedupWindow {
     if (pipeline.length === 0) return;
     const results = (await pipeline.exec()) ?? [];
     for (const [err] of results) if (err) throw err;
+  }
+
+  /** The batch's ids grouped by shard, with their keys. */
+  private shardKeys(eventIds: readonly string[]): ShardKeys[] {
+    return groupByShard(eventIds, this.shards).map(({ shard, indices }) => {
+      const keyOf = dedupKey(this.keyPrefix, shard, ''); // the id follows the hash tag
+      return { shard, indices, keys: indices.map((i) => keyOf + eventIds[i]!) };
+    });
   }
 
   /** numkeys, the keys, then the window, mark prefix, offsets and mark suffix. */
