@@ -14,7 +14,7 @@ import { type IngestConfig, validationLimits } from './config';
 import { IngestConsumer } from './adapters/ingest-consumer';
 import { createIngestMetrics } from './adapters/ingest-metrics';
 import { RedisDedupWindow } from './adapters/redis-dedup-window';
-import { Pseudonymizer } from '@reco/platform';
+import { UserRoutes } from './user-routes';
 
 export const CONFIG = Symbol('CONFIG');
 export const REDIS = Symbol('REDIS');
@@ -63,7 +63,7 @@ export class IngestModule {
               config,
               {
                 limits: validationLimits(config),
-                pseudonymizer: new Pseudonymizer(Buffer.from(config.RECO_PSEUDONYMIZATION_KEY, 'utf8')),
+                users: new UserRoutes(Buffer.from(config.RECO_PSEUDONYMIZATION_KEY, 'utf8')),
                 dedup: new RedisDedupWindow(
                   redis,
                   `${config.REDIS_KEY_PREFIX}dedup:`,

@@ -10,7 +10,8 @@ import {
   type SourceEvents,
 } from './domain/dedup';
 import { DEFAULT_LIMITS } from './domain/limits';
-import { Pseudonymizer, pseudonymize } from '@reco/platform';
+import { pseudonymize } from '@reco/platform';
+import { UserRoutes } from './user-routes';
 import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
 
 /** Unit-test stand-in for the Redis window: same SET NX GET / SET XX semantics. */
@@ -26,6 +27,7 @@ class MapDedup implements DedupWindow {
     return { events, sightings };
   }
   async confirm({ events, sightings }: DedupClaim) {
+    if (!events) throw new Error('this window returns its claims with their events');
     events.eventIds.forEach((id, i) => {
       if (sightings[i] !== 'duplicate' && this.marks.has(id))
         this.marks.set(id, confirmedMark(sourcePosition(events.topic, events.partition, events.offsets[i]!)));
@@ -61,14 +63,14 @@ test('valid events go clean and keyed by pseudonym, in order; invalid ones becom
       msg(3, ev('a', 'alice')),
       msg(4, ev('c', 'alice')),
     ],
-    { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now },
+    { limits: DEFAULT_LIMITS, users: new UserRoutes(KEY), dedup, now: () => now },
   );
   assert.equal(out.duplicates, 1);
   assert.deepEqual(
     out.clean.map((m) => ClickstreamEvent.decode(m.value).eventId),
     ['a', 'b', 'c'],
   );
-  assert.equal(out.clean[0]!.key, pseudonymize('alice', KEY));
+  assert.equal(String(out.clean[0]!.key), pseudonymize('alice', KEY));
   assert.equal(ClickstreamEvent.decode(out.clean[0]!.value).userId, pseudonymize('alice', KEY));
   for (const m of out.clean) assert.ok(!m.value.includes(Buffer.from('alice')));
   assert.equal(out.deadLetters.length, 1);
@@ -82,7 +84,7 @@ test('valid events go clean and keyed by pseudonym, in order; invalid ones becom
 test('reprocessing the same positions after a crash republishes instead of dropping', async () => {
   const dedup = new MapDedup();
   const batch = [msg(10, ev('x', 'u1')), msg(11, ev('y', 'u2'))];
-  const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
+  const deps = { limits: DEFAULT_LIMITS, users: new UserRoutes(KEY), dedup, now: () => now };
   const first = await ingestClickstream(batch, deps);
   const replay = await ingestClickstream(batch, deps);
   assert.equal(first.clean.length, 2);
@@ -111,7 +113,7 @@ test('catalog upserts are keyed by item id; bad ones dead-lettered', () => {
 test('a batch whose transaction committed is not republished when read again', async () => {
   const dedup = new MapDedup();
   const batch = [msg(20, ev('p', 'u1')), msg(21, ev('q', 'u2'))];
-  const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
+  const deps = { limits: DEFAULT_LIMITS, users: new UserRoutes(KEY), dedup, now: () => now };
   const first = await ingestClickstream(batch, deps);
   await dedup.confirm(first.claim!);
   const again = await ingestClickstream(batch, deps);
@@ -121,7 +123,7 @@ test('a batch whose transaction committed is not republished when read again', a
 
 test('clean events encoded one after another keep their own bytes; a fractional quantity is dead-lettered', async () => {
   const dedup = new MapDedup();
-  const deps = { limits: DEFAULT_LIMITS, pseudonymizer: new Pseudonymizer(KEY), dedup, now: () => now };
+  const deps = { limits: DEFAULT_LIMITS, users: new UserRoutes(KEY), dedup, now: () => now };
   const long = { ...ev('long', 'u1'), type: 'search', item_id: undefined, query: 'q'.repeat(400) };
   const out = await ingestClickstream(
     [
@@ -154,7 +156,7 @@ test('clean events encoded one after another keep their own bytes; a fractional 
 test('a batch mixing partitions is refused (positions are per partition)', async () => {
   const deps = {
     limits: DEFAULT_LIMITS,
-    pseudonymizer: new Pseudonymizer(KEY),
+    users: new UserRoutes(KEY),
     dedup: new MapDedup(),
     now: () => now,
   };

@@ -1,11 +1,11 @@
-import { CONTENT_TYPE_PROTOBUF, CatalogItem, ClickstreamEvent, DeadLetter } from '@reco/contracts';
+import { CONTENT_TYPE_PROTOBUF, CatalogItem, DeadLetter } from '@reco/contracts';
 import { decodeCatalogItem, normalizeCatalogItem, validateCatalogItem } from './domain/catalog-item';
 import { decodeClickstreamEvent, validateClickstreamEvent } from './domain/clickstream-event';
 import { CleanEventWriter } from './clean-event-writer';
 import type { DedupClaim, DedupWindow } from './domain/dedup';
 import type { ValidationLimits } from './domain/limits';
-import type { Pseudonymizer } from '@reco/platform';
 import type { Rejection } from './domain/rejection';
+import type { RoutedMessage, UserRoutes } from './user-routes';
 
 /** One consumed message, as the Kafka adapter hands it over. */
 export interface RawMessage {
@@ -17,8 +17,8 @@ export interface RawMessage {
   headers: Readonly<Record<string, string>>;
 }
 
-/** One message to produce. */
-export interface OutMessage {
+/** One message to produce (a clean event carries its user's route: key and partition). */
+export interface OutMessage extends RoutedMessage {
   key: Buffer | string | null;
   value: Buffer;
   headers: Record<string, string>;
@@ -38,7 +38,7 @@ export interface BatchOutcome {
 
 export interface PipelineDeps {
   limits: ValidationLimits;
-  pseudonymizer: Pseudonymizer;
+  users: Pick<UserRoutes, 'route'>;
   dedup: DedupWindow;
   now: () => number;
 }
@@ -93,7 +93,11 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
   const out = emptyOutcome();
   if (messages.length === 0) return out;
   const { topic, partition } = messages[0]!;
-  const valid: ClickstreamEvent[] = [];
+  // Each valid event is pseudonymized and written out at once, before the dedup round trip:
+  // the decoded event is then garbage before the batch waits on Redis and on its transaction
+  // (kept alive until then, scavenges copied much of each batch). A duplicate's bytes are
+  // written in vain, which is rare.
+  const written: OutMessage[] = [];
   const eventIds: string[] = [];
   const offsets: string[] = [];
   for (const message of messages) {
@@ -109,29 +113,27 @@ export async function ingestClickstream(messages: RawMessage[], deps: PipelineDe
       out.rejections.push(rejection);
       out.deadLetters.push(deadLetter(message, rejection, now));
     } else if (decoded.ok) {
-      valid.push(decoded.value);
-      eventIds.push(decoded.value.eventId);
+      const event = decoded.value;
+      const route = deps.users.route(event.userId);
+      written.push({
+        key: route.key,
+        value: cleanWriter.encode(event, route.pseudonym), // the normalized event's bytes
+        headers: PROTOBUF_HEADERS,
+        route,
+      });
+      eventIds.push(event.eventId);
       offsets.push(message.offset);
     }
   }
-  if (valid.length === 0) return out;
+  if (written.length === 0) return out;
   const claim = await deps.dedup.claim({ topic, partition, eventIds, offsets });
   out.claim = claim;
   const sightings = claim.sightings;
-  for (let i = 0; i < valid.length; i++) {
-    if (sightings[i] === 'duplicate') {
-      out.duplicates++;
-      continue;
-    }
-    if (sightings[i] === 'replay') out.replays++;
-    const event = valid[i]!;
-    const pseudonym = deps.pseudonymizer.pseudonym(event.userId);
-    out.clean.push({
-      key: pseudonym,
-      value: cleanWriter.encode(event, pseudonym), // the normalized event's bytes
-      headers: PROTOBUF_HEADERS,
-    });
+  for (let i = 0; i < written.length; i++) {
+    if (sightings[i] === 'duplicate') out.duplicates++;
+    else if (sightings[i] === 'replay') out.replays++;
   }
+  out.clean = out.duplicates === 0 ? written : written.filter((_, i) => sightings[i] !== 'duplicate');
   return out;
 }
 

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer, TopicMessages } from 'kafkajs';
-import { ensureTopics, memoizedKeyPartitioner, type Logger } from '@reco/platform';
+import { ensureTopics, type Logger } from '@reco/platform';
 import { topicNames } from '@reco/contracts';
 import type { IngestConfig } from '../config';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../pipeline';
 import type { IngestMetrics } from './ingest-metrics';
 import { SharedHeaders } from './shared-headers';
+import { userRoutePartitioner } from '../user-routes';
 
 /**
  * The Kafka edge of ingest. Each consumed batch is published and its offsets committed in
@@ -65,8 +66,9 @@ export class IngestConsumer {
     } finally {
       await admin.disconnect();
     }
-    // One partitioner for all producers: its key → partition memo then serves every batch.
-    const partitioner = memoizedKeyPartitioner();
+    // One partitioner for all producers: its key → partition memo then serves every batch
+    // (clean events bring their partition along in their user's route).
+    const partitioner = userRoutePartitioner();
     for (let slot = 0; slot < 2 * this.config.INGEST_CONCURRENCY; slot++) {
       const producer = this.kafka.producer({
         // Stable per replica and slot, so a restarted replica fences its predecessor's

@@ -37,10 +37,15 @@ export interface SourceEvents {
   offsets: string[];
 }
 
-/** What a claim found: how each event of `events` was seen before, by index. */
+/** What a claim found: how each claimed event was seen before, by index in the claim. */
 export interface DedupClaim {
-  readonly events: SourceEvents;
   readonly sightings: readonly Sighting[];
+  /**
+   * The claimed events. A window may leave them out of the claims it returns when it keeps
+   * what its confirm needs in another form: then the batch's ids need not stay alive until
+   * its transaction commits.
+   */
+  readonly events?: SourceEvents;
 }
 
 /** The dedup window: claims event ids, answering how each was seen before. */
