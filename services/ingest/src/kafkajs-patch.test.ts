@@ -171,3 +171,54 @@ test('kafkajs produce requests decode back to the records sent (keys, values, he
   });
   assert.ok(firstTimestamp < now);
 });
+
+test('kafkajs writes short ASCII strings itself and copies buffers with the same bytes as before', () => {
+  // Reference: varint of the UTF-8 length (zigzag), then the UTF-8 bytes, as unpatched kafkajs
+  const varint = (n: number) => {
+    const out: number[] = [];
+    let z = n >= 0 ? n * 2 : -n * 2 - 1;
+    while (z >= 128) {
+      out.push((z % 128) | 128);
+      z = Math.floor(z / 128);
+    }
+    out.push(z);
+    return Buffer.from(out);
+  };
+  const reference = (s: string) => Buffer.concat([varint(Buffer.byteLength(s)), Buffer.from(s, 'utf8')]);
+  const strings = [
+    '',
+    'a',
+    'content-type',
+    'application/x-protobuf',
+    '0123456789abcdef0123456789abcdef',
+    'x'.repeat(63),
+    'x'.repeat(64),
+    'x'.repeat(65),
+    'y'.repeat(300),
+    'é',
+    `${'a'.repeat(40)}ü`,
+    'ключ',
+    '\u007f\u0080',
+    '\ud800',
+    `${'b'.repeat(10)}\udc00`,
+    '😀',
+  ];
+  for (const s of strings) {
+    // writes that land at the end of a full buffer make it grow
+    for (const before of [0, 3, 509, 511]) {
+      const pad = Buffer.alloc(before, 7);
+      const expected = Buffer.concat([pad, reference(s)]);
+      assert.deepEqual(new Encoder().writeBuffer(pad).writeVarIntString(s).buffer, expected, `string ${s}`);
+      assert.deepEqual(new Encoder().writeBuffer(pad).writeVarIntBytes(s).buffer, expected, `bytes ${s}`);
+      const asBuffer = Buffer.from(s, 'utf8');
+      assert.deepEqual(
+        new Encoder().writeBuffer(pad).writeVarIntBytes(asBuffer).buffer,
+        expected,
+        `buffer ${s}`,
+      );
+    }
+    assert.equal(Encoder.byteLengthOf(s), Buffer.byteLength(s), `length of ${s}`);
+    assert.equal(Encoder.sizeOfVarIntBytes(s), reference(s).length, `size of ${s}`);
+  }
+  assert.throws(() => Encoder.byteLengthOf(null), TypeError, 'a null header value fails as before');
+});
