@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AnnIndex, efLadder } from './ann-index';
 import { exactTopK, recallAtK } from './exact';
 import { ClusteredVectors } from './clustered-vectors';
@@ -45,13 +48,39 @@ test('exactTopK and recallAtK', () => {
   assert.equal(recallAtK([[1, 2]], [[2, 3]]), 0.5);
 });
 
-test('buildAsync gives the same answers as build', async () => {
+test('buildAsync gives the same answers as build, whose graph is renumbered breadth-first', async () => {
   const dim = 8;
   const items = new ClusteredVectors(dim, 10, 3).sample(2000);
+  const queries = new ClusteredVectors(dim, 10, 4).sample(50);
   const a = AnnIndex.build(items, dim);
   const b = await AnnIndex.buildAsync(items, dim, {}, 100);
-  const q = items.subarray(0, dim);
-  assert.deepEqual(b.search(q, 10).labels, a.search(q, 10).labels);
+  // the same graph (same seed and insertion order), laid out differently in memory
+  assert.deepEqual(a.layout, { order: 'breadth-first' });
+  assert.deepEqual(b.layout, { order: 'insertion' });
+  assert.deepEqual(a.calibration?.ladder, b.calibration?.ladder);
+  for (let i = 0; i < 50; i++) {
+    const q = queries.subarray(i * dim, (i + 1) * dim);
+    assert.deepEqual(a.search(q, 20), b.search(q, 20));
+  }
+  // items added later, and a saved and reloaded copy, keep working
+  a.add(2000, queries.subarray(0, dim));
+  b.add(2000, queries.subarray(0, dim));
+  for (let i = 0; i < 50; i++) {
+    const q = queries.subarray(i * dim, (i + 1) * dim);
+    assert.deepEqual(a.search(q, 20), b.search(q, 20));
+  }
+  assert.ok(a.search(queries.subarray(0, dim), 20).labels.includes(2000));
+  const dir = mkdtempSync(join(tmpdir(), 'ann-test-'));
+  try {
+    const reloaded = await AnnIndex.load(join(dir, 'a.hnsw'), a.save(join(dir, 'a.hnsw')));
+    assert.deepEqual(reloaded.layout, { order: 'breadth-first' });
+    for (let i = 0; i < 50; i++) {
+      const q = queries.subarray(i * dim, (i + 1) * dim);
+      assert.deepEqual(reloaded.search(q, 20), b.search(q, 20));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /**

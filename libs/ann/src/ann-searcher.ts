@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AnnIndex, type AnnCalibration, type AnnHit, type AnnOptions } from './ann-index';
+import { AnnIndex, type AnnCalibration, type AnnHit, type AnnLayout, type AnnOptions } from './ann-index';
 import type { WorkerReply, WorkerRequest } from './ann-thread';
 
 /**
@@ -16,6 +16,8 @@ export interface AnnSearcher {
   readonly efSearch: number;
   /** What the build's calibration chose and measured; undefined when it was off. */
   readonly calibration: AnnCalibration | undefined;
+  /** How the index's graph lies in memory (a renumbered graph searches faster). */
+  readonly layout: AnnLayout;
   search(query: ArrayLike<number>, k: number): Promise<AnnHit>;
   /** Adds the vector of a new `label` (an item added after the build). */
   add(label: number, vector: ArrayLike<number>): void;
@@ -105,6 +107,10 @@ export class LocalSearcher implements AnnSearcher {
     return this.index.calibration;
   }
 
+  get layout(): AnnLayout {
+    return this.index.layout;
+  }
+
   search(query: ArrayLike<number>, k: number): Promise<AnnHit> {
     return Promise.resolve(this.index.search(query, k));
   }
@@ -143,6 +149,7 @@ export class ThreadSearcher implements AnnSearcher {
     size: number,
     readonly efSearch: number,
     readonly calibration: AnnCalibration | undefined,
+    readonly layout: AnnLayout,
     private readonly onAddFailed: (label: number, message: string) => void,
   ) {
     this.count = size;
@@ -162,7 +169,15 @@ export class ThreadSearcher implements AnnSearcher {
       const reply = await buildOn(worker, { type: 'build', vectors, dim, opts });
       if (reply.type !== 'built') throw new Error(`ann worker: unexpected ${reply.type}`);
       worker.unref(); // an idle index does not keep the process alive
-      return new ThreadSearcher(worker, dim, reply.size, reply.efSearch, reply.calibration, onAddFailed);
+      return new ThreadSearcher(
+        worker,
+        dim,
+        reply.size,
+        reply.efSearch,
+        reply.calibration,
+        reply.layout,
+        onAddFailed,
+      );
     } catch (err) {
       void worker.terminate();
       throw err;

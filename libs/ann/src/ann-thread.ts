@@ -1,6 +1,12 @@
 /** The worker thread behind ThreadSearcher: owns one AnnIndex and answers batches of searches. */
 import { parentPort } from 'node:worker_threads';
-import { AnnIndex, type AnnCalibration, type AnnIndexMeta, type AnnOptions } from './ann-index';
+import {
+  AnnIndex,
+  type AnnCalibration,
+  type AnnIndexMeta,
+  type AnnLayout,
+  type AnnOptions,
+} from './ann-index';
 
 export type WorkerRequest =
   | { type: 'build'; vectors: Float32Array; dim: number; opts: AnnOptions }
@@ -11,7 +17,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   /** `calibration` is undefined when it is off (`targetRecall: 0`). */
-  | { type: 'built'; size: number; efSearch: number; calibration?: AnnCalibration }
+  | { type: 'built'; size: number; efSearch: number; calibration?: AnnCalibration; layout: AnnLayout }
   | { type: 'saved'; meta: AnnIndexMeta }
   /** Hits of query i are the next counts[i] entries of labels and scores. */
   | { type: 'found'; counts: Int32Array; labels: Int32Array; scores: Float32Array }
@@ -24,7 +30,13 @@ function handle(req: WorkerRequest): WorkerReply | undefined {
   switch (req.type) {
     case 'build':
       index = AnnIndex.build(req.vectors, req.dim, req.opts);
-      return { type: 'built', size: index.size, efSearch: index.efSearch, calibration: index.calibration };
+      return {
+        type: 'built',
+        size: index.size,
+        efSearch: index.efSearch,
+        calibration: index.calibration,
+        layout: index.layout,
+      };
     case 'buildToFile':
       return { type: 'saved', meta: AnnIndex.build(req.vectors, req.dim, req.opts).save(req.path) };
     case 'add':

@@ -11,7 +11,9 @@
  * queries recall@100 and mean search time at the calibrated ef and at each ef of
  * ANN_BENCH_EFS (default 100,200,400); and recall@100 of 100 "mixed-interest" queries (the
  * mean of 2–3 held-out queries, mostly from different categories), which calibration's sample
- * leaves out. Prints a Markdown table on stderr, JSON on stdout.
+ * leaves out. ANN_BENCH_LAYOUTS=breadth-first,insertion also builds each config with its graph
+ * left in insertion order and times both layouts' searches (same graph, same answers).
+ * Prints a Markdown table on stderr, JSON on stdout.
  */
 import { AnnIndex, type AnnOptions } from '../ann-index';
 import { ClusteredVectors } from '../clustered-vectors';
@@ -27,6 +29,9 @@ const CONFIGS = env('ANN_BENCH_CONFIGS', '16:200,24:200,32:200,16:400,24:400,32:
   .map((c) => c.split(':').map(Number) as [number, number]);
 const EFS = env('ANN_BENCH_EFS', '100,200,400').split(',').filter(Boolean).map(Number);
 const TARGET = Number(env('ANN_BENCH_TARGET_RECALL', '0.97'));
+// 'breadth-first,insertion' builds each config both ways (the same graph) and times their
+// searches in alternation, three rounds, reporting the median
+const LAYOUTS = env('ANN_BENCH_LAYOUTS', 'breadth-first').split(',') as ('breadth-first' | 'insertion')[];
 const log = (m: string) => console.error(`[bench:ann] ${m}`);
 
 function measure(index: AnnIndex, queries: Float32Array, exact: number[][]) {
@@ -57,10 +62,19 @@ function main() {
   log(`${ITEMS} items, ${DIM}-d, ${QUERIES} held-out queries; exact top-${K}: ${Date.now() - t} ms`);
   const rows: Record<string, unknown>[] = [];
   for (const [m, efConstruction] of CONFIGS) {
-    const opts: AnnOptions = { m, efConstruction, targetRecall: TARGET };
-    t = Date.now();
-    const index = AnnIndex.build(items, DIM, opts);
-    const totalMs = Date.now() - t;
+    const built = LAYOUTS.map((layout) => {
+      const opts: AnnOptions = { m, efConstruction, targetRecall: TARGET, layout };
+      t = Date.now();
+      return { layout, index: AnnIndex.build(items, DIM, opts), totalMs: Date.now() - t };
+    });
+    const searchUsByLayout: Record<string, number> = {};
+    if (built.length > 1) {
+      const times = built.map(() => [] as number[]);
+      for (let round = 0; round < 3; round++)
+        built.forEach((b, i) => times[i]!.push(measure(b.index, queries, exact).searchUs));
+      built.forEach((b, i) => (searchUsByLayout[b.layout] = times[i]!.sort((x, y) => x - y)[1]!));
+    }
+    const { index, totalMs } = built[0]!;
     const cal = index.calibration!;
     const calibrated = measure(index, queries, exact);
     const mixedRecall = measure(index, mixed, exactMixed).recall;
@@ -81,6 +95,8 @@ function main() {
       searchUs: calibrated.searchUs,
       mixedRecall,
       ladder: cal.ladder.map((r) => `${r.efSearch}:${r.recall.toFixed(3)}`).join(' '),
+      layout: index.layout.order,
+      ...(built.length > 1 ? { medianSearchUsByLayout: searchUsByLayout } : {}),
       fixed,
     };
     rows.push(row);

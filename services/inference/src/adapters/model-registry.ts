@@ -222,11 +222,17 @@ export class ModelRegistry {
         annRecall: ann.calibration ? Math.round(ann.calibration.recall * 1e4) / 1e4 : undefined,
         annTargetReached: ann.calibration?.reached,
         annCalibrationMs: ann.calibration?.ms,
+        annLayout: ann.layout.order,
         ms: Date.now() - started,
         kept: this.order.map((o) => o.version),
       },
       'model loaded',
     );
+    if (ann.layout.failure)
+      this.logger.warn(
+        { version: v.version, err: ann.layout.failure },
+        'ann graph kept in insertion order (searches are slower, answers the same)',
+      );
     if (ann.calibration && !ann.calibration.reached)
       this.logger.warn(
         {
