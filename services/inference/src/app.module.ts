@@ -76,7 +76,13 @@ export class InferenceRuntime {
       },
       pinned,
     );
-    this.users = new UserReader(config.REDIS_URL, config.REDIS_KEY_PREFIX, config.REDIS_TIMEOUT_MS, logger);
+    this.users = new UserReader(
+      config.REDIS_URL,
+      config.REDIS_KEY_PREFIX,
+      config.REDIS_TIMEOUT_MS,
+      logger,
+      (n) => metrics.userReadBatchSize.observe(n),
+    );
     this.popularity = new PopularityCache(this.users.redis, config.REDIS_KEY_PREFIX, 1000, logger);
     this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
     this.impressions = new ImpressionPublisher(

@@ -44,6 +44,12 @@ export function createInferenceMetrics(registry: Registry) {
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers: r,
     }),
+    userReadBatchSize: new Histogram({
+      name: 'inference_user_read_batch_size',
+      help: 'user states per Redis read (one GET or MGET for the reads requested in one event-loop turn)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: r,
+    }),
     impressions: new Counter({
       name: 'inference_impressions_total',
       help: 'impressions by outcome (sent, dropped, failed)',

@@ -5,19 +5,31 @@ import type { Logger } from '@reco/platform';
 export type UserRead =
   { state: UserState | undefined; degraded: false } | { state: undefined; degraded: true; reason: string };
 
+interface PendingRead {
+  key: string;
+  resolve: (read: UserRead) => void;
+}
+
 /**
- * Reads a user's state with one GET. Fails fast when Redis is away (no offline queue, no
- * retries, a command timeout), so the caller can answer without personalization instead of
- * waiting.
+ * Reads users' states: the reads requested in one turn of the event loop go to Redis together,
+ * as one GET or one MGET. Every command is a socket write, and on a virtual machine each write
+ * that wakes Redis costs tens of microseconds (a tenth of the serving thread's time at 2,000
+ * requests/s went to them); requests that arrive together share one. Fails fast when Redis is
+ * away (no offline queue, no retries, a command timeout), so the caller can answer without
+ * personalization instead of waiting.
+ *
+ * MGET needs its keys on one node: this reader talks to one Redis (REDIS_URL), not a cluster.
  */
 export class UserReader {
   readonly redis: Redis;
+  private pending: PendingRead[] = [];
 
   constructor(
     url: string,
     private readonly prefix: string,
     timeoutMs: number,
     logger: Logger,
+    private readonly onBatch: (reads: number) => void = () => undefined,
   ) {
     this.redis = new Redis(url, {
       lazyConnect: true,
@@ -45,20 +57,53 @@ export class UserReader {
     await this.redis.connect().catch(() => undefined); // keeps reconnecting in the background
   }
 
-  async read(userId: string): Promise<UserRead> {
-    try {
-      const raw = await this.redis.getBuffer(userKey(this.prefix, userId));
-      return { state: raw ? decodeUserState(raw) : undefined, degraded: false };
-    } catch (err) {
-      return {
-        state: undefined,
-        degraded: true,
-        reason: err instanceof Error && /timed out/i.test(err.message) ? 'redis_timeout' : 'redis_error',
-      };
-    }
+  read(userId: string): Promise<UserRead> {
+    return new Promise<UserRead>((resolve) => {
+      // after this turn's other requests (the poll phase), before timers: no added wait
+      if (this.pending.length === 0) setImmediate(this.flush);
+      this.pending.push({ key: userKey(this.prefix, userId), resolve });
+    });
   }
+
+  private readonly flush = (): void => {
+    const batch = this.pending;
+    this.pending = [];
+    this.onBatch(batch.length);
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      this.redis.getBuffer(only.key).then(
+        (raw) => only.resolve(decoded(raw)),
+        (err) => only.resolve(failed(err)),
+      );
+      return;
+    }
+    this.redis.mgetBuffer(batch.map((p) => p.key)).then(
+      (raws) => batch.forEach((p, i) => p.resolve(decoded(raws[i] ?? null))),
+      (err) => {
+        const read = failed(err);
+        for (const p of batch) p.resolve(read);
+      },
+    );
+  };
 
   async close(): Promise<void> {
     this.redis.disconnect();
   }
+}
+
+/** A state that does not decode degrades that user's answer only. */
+function decoded(raw: Buffer | null): UserRead {
+  try {
+    return { state: raw ? decodeUserState(raw) : undefined, degraded: false };
+  } catch (err) {
+    return failed(err);
+  }
+}
+
+function failed(err: unknown): UserRead {
+  return {
+    state: undefined,
+    degraded: true,
+    reason: err instanceof Error && /timed out/i.test(err.message) ? 'redis_timeout' : 'redis_error',
+  };
 }
