@@ -5,7 +5,7 @@
  * (default 100,000; 64-d), BENCH_USERS users (default 1,000,000) with state and vectors in
  * Redis, then starts inference (dist/main.js) and the floor (floor-server.js: one Redis GET +
  * a constant list), and for each rate in BENCH_RATES (default 500,1000,2000,4000) runs the
- * open-loop generator (loadgen-worker.js, its own process, a Node generator with a 2 ms timer,
+ * open-loop generator (loadgen-worker.js, its own process, gRPC over node:http2, a 2 ms timer,
  * no busy spin) for BENCH_SECONDS (default 30) after a warm-up of BENCH_WARMUP_SECONDS
  * (default 5) at that rate in the same generator process, first against the floor, then
  * against inference. Prints per step p50/p95/p99/max,
@@ -240,53 +240,58 @@ async function main() {
     ],
   ); // e.g. BENCH_NODE_ARGS=--cpu-prof
   const floor = startNode(join(__dirname, 'floor-server.js'), { REDIS_URL, REDIS_KEY_PREFIX: prefix });
-  log('waiting for inference to load the model and index it');
-  await inference.waitFor((e) => e.msg === 'model loaded');
-  const grpc = Number((await inference.waitFor((e) => e.msg === 'grpc listening')).port);
-  const http = Number((await inference.waitFor((e) => e.msg === 'http listening')).port);
-  const floorPort = Number((await floor.waitFor((e) => typeof e.port === 'number')).port);
-  // let the popularity and catalog settle
-  await new Promise((r) => setTimeout(r, 2000));
+  // whatever happens in the steps, the service processes and the bench's users do not outlive the run
+  try {
+    log('waiting for inference to load the model and index it');
+    await inference.waitFor((e) => e.msg === 'model loaded');
+    const grpc = Number((await inference.waitFor((e) => e.msg === 'grpc listening')).port);
+    const http = Number((await inference.waitFor((e) => e.msg === 'http listening')).port);
+    const floorPort = Number((await floor.waitFor((e) => typeof e.port === 'number')).port);
+    // let the popularity and catalog settle
+    await new Promise((r) => setTimeout(r, 2000));
 
-  const scrape = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${http}/metrics`)).text());
-  const steps: Record<string, unknown>[] = [];
-  for (const rate of RATES) {
-    for (const [name, port] of [
-      ['floor', floorPort],
-      ['recommend', grpc],
-    ] as const) {
-      let before: Samples | undefined;
-      let machineBefore = cpuTicks();
-      const r = await generate(`127.0.0.1:${port}`, rate, SECONDS, async () => {
-        machineBefore = cpuTicks();
-        if (name === 'recommend') before = await scrape();
-      });
-      const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
-      if (before) Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS));
-      steps.push(step);
-      log(`${name} @ ${rate}/s: ${JSON.stringify(step)}`);
+    const scrape = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${http}/metrics`)).text());
+    const steps: Record<string, unknown>[] = [];
+    for (const rate of RATES) {
+      for (const [name, port] of [
+        ['floor', floorPort],
+        ['recommend', grpc],
+      ] as const) {
+        let before: Samples | undefined;
+        let machineBefore = cpuTicks();
+        const r = await generate(`127.0.0.1:${port}`, rate, SECONDS, async () => {
+          machineBefore = cpuTicks();
+          if (name === 'recommend') before = await scrape();
+        });
+        const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
+        if (before) Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS));
+        steps.push(step);
+        log(`${name} @ ${rate}/s: ${JSON.stringify(step)}`);
+      }
     }
+    const result = {
+      items: ITEMS,
+      users: USERS,
+      seconds: SECONDS,
+      generator:
+        'node open-loop (loadgen-worker.js: gRPC over node:http2, separate process, 2 ms timer, warmed up in-process)',
+      redisBytesPerUser: bytesPerUser,
+      ann,
+      steps,
+    };
+    console.log(JSON.stringify(result));
+  } finally {
+    inference.child.kill('SIGTERM');
+    floor.child.kill('SIGTERM');
+    await producer.disconnect();
+    // the bench's users are removed again (they are large)
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+      cursor = next;
+      if (keys.length) await redis.unlink(...keys);
+    } while (cursor !== '0');
   }
-  const result = {
-    items: ITEMS,
-    users: USERS,
-    seconds: SECONDS,
-    generator: 'node open-loop (loadgen-worker.js, separate process, 2 ms timer, warmed up in-process)',
-    redisBytesPerUser: bytesPerUser,
-    ann,
-    steps,
-  };
-  console.log(JSON.stringify(result));
-  inference.child.kill('SIGTERM');
-  floor.child.kill('SIGTERM');
-  await producer.disconnect();
-  // the bench's users are removed again (they are large)
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
   redis.disconnect();
 }
 
@@ -378,7 +383,10 @@ function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Rec
     const m = /^nodejs_gc_duration_seconds_sum\{.*kind="(\w+)"/.exec(key);
     if (m && delta(key) > 0) gcSeconds[m[1]!] = Math.round(delta(key) * 1000) / 1000;
   }
-  const batches = delta(named('inference_score_batch_size_count'));
+  const meanOf = (histogram: string) => {
+    const n = delta(named(`${histogram}_count`));
+    return n > 0 ? Math.round((delta(named(`${histogram}_sum`)) / n) * 100) / 100 : null;
+  };
   const counted = (prefix: string) => {
     const out: Record<string, number> = {};
     for (const key of after.keys())
@@ -387,8 +395,8 @@ function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Rec
   };
   return {
     meanStageMs,
-    meanScoreBatch:
-      batches > 0 ? Math.round((delta(named('inference_score_batch_size_sum')) / batches) * 100) / 100 : null,
+    meanScoreBatch: meanOf('inference_score_batch_size'),
+    meanUserReadBatch: meanOf('inference_user_read_batch_size'),
     eventLoopDelayMs: {
       p50: ms(after.get(named('nodejs_eventloop_lag_p50_seconds')) ?? NaN),
       p99: ms(after.get(named('nodejs_eventloop_lag_p99_seconds')) ?? NaN),
