@@ -222,3 +222,33 @@ test('kafkajs writes short ASCII strings itself and copies buffers with the same
   }
   assert.throws(() => Encoder.byteLengthOf(null), TypeError, 'a null header value fails as before');
 });
+
+test('kafkajs batches drop messages below the fetched offset, comparing numbers where exact', () => {
+  const Batch = kafkajsFile('./src/consumer/batch') as new (
+    topic: string,
+    fetchedOffset: string,
+    partitionData: object,
+  ) => { messages: { offset: string }[] };
+  const offsets = [
+    '5',
+    '6',
+    '7',
+    '9007199254740991',
+    '9007199254740992',
+    '9007199254740993',
+    '18446744073709',
+  ];
+  for (const fetched of ['0', '6', '8', '9007199254740992', '9007199254740993', '9007199254740994']) {
+    const batch = new Batch('t', fetched, {
+      partition: 0,
+      highWatermark: '0',
+      abortedTransactions: [],
+      messages: offsets.map((offset) => ({ offset, isControlRecord: false })),
+    });
+    assert.deepEqual(
+      batch.messages.map((m) => m.offset),
+      offsets.filter((o) => BigInt(o) >= BigInt(fetched)),
+      `fetched from ${fetched}`,
+    );
+  }
+});
