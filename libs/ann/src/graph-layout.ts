@@ -7,9 +7,9 @@
  * items are inserted in label order, which says nothing about where they lie: a search jumps
  * across the whole array. Numbering the elements in breadth-first order of the bottom layer
  * from the entry point puts each item near the items it links to. On this machine, 100,000
- * 64-d items at efSearch 125: 127–142 µs a search before, 113–118 µs after (the same labels
- * and recall); "graph reordering" in the literature (Coleman et al., 2022) reports the same
- * kind of gain.
+ * 64-d items at efSearch 125: 157 µs a search before, 145 µs after (the same labels and
+ * recall; bench:ann with ANN_BENCH_LAYOUTS=breadth-first,insertion); "graph reordering" in the
+ * literature (Coleman et al., 2022) reports the same kind of gain.
  *
  * Works on the file hnswlib writes (`writeIndex`), whose layout is fixed by hnswlib's
  * `saveIndex` / `loadIndex` (hnswlib 0.8, as bundled by hnswlib-node 3.0.0): a header, then
