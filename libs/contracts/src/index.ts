@@ -7,3 +7,4 @@ export * from './gen/reco/v1/outcome';
 export * from './gen/reco/v1/recommender';
 export * from './topics';
 export * from './topics-doc';
+export * from './reusing-encoder';

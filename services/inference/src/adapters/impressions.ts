@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { Impression } from '@reco/contracts';
+import { Impression, reusingEncoder } from '@reco/contracts';
 import type { Logger } from '@reco/platform';
 import type { InferenceMetrics } from './inference-metrics';
 
@@ -12,6 +12,7 @@ export class ImpressionPublisher {
   private queue: { key: string; value: Buffer }[] = [];
   private timer?: NodeJS.Timeout;
   private sending = false;
+  private readonly encode = reusingEncoder(Impression);
 
   constructor(
     private readonly producer: Producer,
@@ -30,7 +31,7 @@ export class ImpressionPublisher {
       this.metrics.impressions.inc({ outcome: 'dropped' });
       return;
     }
-    this.queue.push({ key: impression.userId, value: Buffer.from(Impression.encode(impression).finish()) });
+    this.queue.push({ key: impression.userId, value: this.encode(impression) });
   }
 
   async flush(): Promise<void> {
