@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pseudonymizer, pseudonymize } from './pseudonym';
+import { Pseudonymizer, RawUserMemo, pseudonymize } from './pseudonym';
 
 const KEY = 'k'.repeat(32);
 
@@ -22,5 +22,18 @@ test('the pseudonym is HMAC-SHA256 truncated to 128 bits (vector from openssl)',
 test('the memoizing pseudonymizer gives the same answers and stays bounded', () => {
   const p = new Pseudonymizer(Buffer.from(KEY), 3);
   for (const u of ['a', 'b', 'c', 'd', 'a', 'e']) assert.equal(p.pseudonym(u), pseudonymize(u, KEY));
-  assert.ok((p as unknown as { memo: Map<string, string> }).memo.size <= 3);
+  assert.ok((p as unknown as { memo: RawUserMemo<string> }).memo.size <= 3);
+});
+
+test('a raw-user memo computes once per id while it holds it, and drops the oldest when full', () => {
+  const computed: string[] = [];
+  const memo = new RawUserMemo((id) => (computed.push(id), id.toUpperCase()), 2);
+  assert.equal(memo.get('a'), 'A');
+  assert.equal(memo.get('a'), 'A');
+  assert.equal(memo.get('b'), 'B');
+  assert.equal(memo.get('c'), 'C'); // 'a' goes
+  assert.equal(memo.size, 2);
+  assert.equal(memo.get('b'), 'B');
+  assert.equal(memo.get('a'), 'A');
+  assert.deepEqual(computed, ['a', 'b', 'c', 'a']);
 });

@@ -10,25 +10,42 @@ export function pseudonymize(rawUserId: string, key: Buffer | string): string {
 }
 
 /**
- * pseudonymize with a bounded memo: a clickstream repeats the same users constantly and the
- * HMAC is the costliest step per event. Oldest entries go first once the memo is full.
+ * Something computed once per raw user id, in a bounded memo: a clickstream repeats the same
+ * users constantly, and what is computed from the id (the HMAC first of all) is the costliest
+ * step per event. Oldest entries go first once the memo is full.
  */
-export class Pseudonymizer {
-  private readonly memo = new Map<string, string>();
+export class RawUserMemo<V> {
+  private readonly memo = new Map<string, V>();
   constructor(
-    private readonly key: Buffer,
+    private readonly compute: (rawUserId: string) => V,
     private readonly capacity = 100_000,
   ) {}
 
-  pseudonym(rawUserId: string): string {
-    let p = this.memo.get(rawUserId);
-    if (p === undefined) {
-      p = pseudonymize(rawUserId, this.key);
+  get size(): number {
+    return this.memo.size;
+  }
+
+  get(rawUserId: string): V {
+    let value = this.memo.get(rawUserId);
+    if (value === undefined) {
+      value = this.compute(rawUserId);
       if (this.memo.size >= this.capacity) this.memo.delete(this.memo.keys().next().value!);
       // A copy of the id: it may be a slice of a whole message's text, which the memo would
       // otherwise keep alive (JSON's round trip copies any string exactly, lone surrogates too).
-      this.memo.set(JSON.parse(JSON.stringify(rawUserId)) as string, p);
+      this.memo.set(JSON.parse(JSON.stringify(rawUserId)) as string, value);
     }
-    return p;
+    return value;
+  }
+}
+
+/** pseudonymize, memoized per raw id (RawUserMemo). */
+export class Pseudonymizer {
+  private readonly memo: RawUserMemo<string>;
+  constructor(key: Buffer, capacity = 100_000) {
+    this.memo = new RawUserMemo((rawUserId) => pseudonymize(rawUserId, key), capacity);
+  }
+
+  pseudonym(rawUserId: string): string {
+    return this.memo.get(rawUserId);
   }
 }

@@ -1,5 +1,5 @@
 import { Partitioners, type ICustomPartitioner, type PartitionerArgs } from 'kafkajs';
-import { memoizedKeyPartitioner, pseudonymize } from '@reco/platform';
+import { RawUserMemo, memoizedKeyPartitioner, pseudonymize } from '@reco/platform';
 
 /**
  * Where one raw user's clean events go: the pseudonym (the events' user id and key), the
@@ -19,29 +19,21 @@ export interface RoutedMessage {
 }
 
 /**
- * Raw user id → its route, in a bounded memo: a clickstream repeats the same users constantly,
- * and one lookup here replaces the pseudonym memo's and the partitioner memo's (each was a
- * lookup per event in a map of ~100,000 users) and the key's encoding per message. The HMAC
- * runs once per user. Oldest entries go first once the memo is full.
+ * Raw user id → its route, in a bounded memo (RawUserMemo): one lookup here replaces the
+ * pseudonym memo's and the partitioner memo's (each was a lookup per event in a map of
+ * ~100,000 users) and the key's encoding per message. The HMAC runs once per user.
  */
 export class UserRoutes {
-  private readonly memo = new Map<string, UserRoute>();
-  constructor(
-    private readonly key: Buffer,
-    private readonly capacity = 100_000,
-  ) {}
+  private readonly memo: RawUserMemo<UserRoute>;
+  constructor(key: Buffer, capacity = 100_000) {
+    this.memo = new RawUserMemo((rawUserId) => {
+      const pseudonym = pseudonymize(rawUserId, key);
+      return { pseudonym, key: Buffer.from(pseudonym, 'utf8'), partitions: -1, partition: -1 };
+    }, capacity);
+  }
 
   route(rawUserId: string): UserRoute {
-    let route = this.memo.get(rawUserId);
-    if (route === undefined) {
-      const pseudonym = pseudonymize(rawUserId, this.key);
-      route = { pseudonym, key: Buffer.from(pseudonym, 'utf8'), partitions: -1, partition: -1 };
-      if (this.memo.size >= this.capacity) this.memo.delete(this.memo.keys().next().value!);
-      // A copy of the id: it may be a slice of a whole message's text, which the memo would
-      // otherwise keep alive (JSON's round trip copies any string exactly, lone surrogates too).
-      this.memo.set(JSON.parse(JSON.stringify(rawUserId)) as string, route);
-    }
-    return route;
+    return this.memo.get(rawUserId);
   }
 }
 
