@@ -383,6 +383,31 @@ function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Rec
     const m = /^nodejs_gc_duration_seconds_sum\{.*kind="(\w+)"/.exec(key);
     if (m && delta(key) > 0) gcSeconds[m[1]!] = Math.round(delta(key) * 1000) / 1000;
   }
+  /**
+   * Upper bound (ms) of the bucket that holds the 99th percentile of a histogram's samples in
+   * the step, per value of `by` (a label): where the tail is, at the buckets' resolution.
+   */
+  const p99Buckets = (histogram: string, by: string) => {
+    const buckets = new Map<string, { le: number; count: number }[]>();
+    for (const key of after.keys()) {
+      if (!key.startsWith(`${histogram}_bucket{`)) continue;
+      const group = new RegExp(`${by}="([^"]+)"`).exec(key)?.[1];
+      const le = /le="([^"]+)"/.exec(key)?.[1];
+      if (group === undefined || le === undefined) continue;
+      const list = buckets.get(group) ?? [];
+      list.push({ le: le === '+Inf' ? Infinity : Number(le), count: delta(key) });
+      buckets.set(group, list);
+    }
+    const out: Record<string, number | string> = {};
+    for (const [group, list] of buckets) {
+      list.sort((a, b) => a.le - b.le);
+      const total = list[list.length - 1]!.count; // the +Inf bucket counts every sample
+      if (total <= 0) continue;
+      const at = list.find((b) => b.count >= 0.99 * total)!;
+      out[group] = at.le === Infinity ? `>${list[list.length - 2]!.le * 1000}` : ms(at.le);
+    }
+    return out;
+  };
   const meanOf = (histogram: string) => {
     const n = delta(named(`${histogram}_count`));
     return n > 0 ? Math.round((delta(named(`${histogram}_sum`)) / n) * 100) / 100 : null;
@@ -395,6 +420,10 @@ function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Rec
   };
   return {
     meanStageMs,
+    // the stages' tails, and the handler's (if the handler's p99 is far below the step's, the
+    // time went outside it: in gRPC, the event loop's queue or the generator)
+    stageP99AtMostMs: p99Buckets('inference_stage_seconds', 'stage'),
+    handlerP99AtMostMs: p99Buckets('inference_request_seconds', 'method').Recommend,
     meanScoreBatch: meanOf('inference_score_batch_size'),
     meanUserReadBatch: meanOf('inference_user_read_batch_size'),
     eventLoopDelayMs: {
