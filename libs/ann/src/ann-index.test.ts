@@ -54,30 +54,27 @@ test('buildAsync gives the same answers as build, whose graph is renumbered brea
   const queries = new ClusteredVectors(dim, 10, 4).sample(50);
   const a = AnnIndex.build(items, dim);
   const b = await AnnIndex.buildAsync(items, dim, {}, 100);
+  const sameAnswers = (x: AnnIndex, y: AnnIndex) => {
+    for (let i = 0; i < 50; i++) {
+      const q = queries.subarray(i * dim, (i + 1) * dim);
+      assert.deepEqual(x.search(q, 20), y.search(q, 20));
+    }
+  };
   // the same graph (same seed and insertion order), laid out differently in memory
   assert.deepEqual(a.layout, { order: 'breadth-first' });
   assert.deepEqual(b.layout, { order: 'insertion' });
   assert.deepEqual(a.calibration?.ladder, b.calibration?.ladder);
-  for (let i = 0; i < 50; i++) {
-    const q = queries.subarray(i * dim, (i + 1) * dim);
-    assert.deepEqual(a.search(q, 20), b.search(q, 20));
-  }
+  sameAnswers(a, b);
   // items added later, and a saved and reloaded copy, keep working
   a.add(2000, queries.subarray(0, dim));
   b.add(2000, queries.subarray(0, dim));
-  for (let i = 0; i < 50; i++) {
-    const q = queries.subarray(i * dim, (i + 1) * dim);
-    assert.deepEqual(a.search(q, 20), b.search(q, 20));
-  }
+  sameAnswers(a, b);
   assert.ok(a.search(queries.subarray(0, dim), 20).labels.includes(2000));
   const dir = mkdtempSync(join(tmpdir(), 'ann-test-'));
   try {
     const reloaded = await AnnIndex.load(join(dir, 'a.hnsw'), a.save(join(dir, 'a.hnsw')));
     assert.deepEqual(reloaded.layout, { order: 'breadth-first' });
-    for (let i = 0; i < 50; i++) {
-      const q = queries.subarray(i * dim, (i + 1) * dim);
-      assert.deepEqual(reloaded.search(q, 20), b.search(q, 20));
-    }
+    sameAnswers(reloaded, b);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -88,7 +88,8 @@ function rowDot(u: Float32Array, E: Float32Array, base: number, dim: number): nu
  * scattered over a table far larger than the caches, and one row at a time waits for each
  * row's cache misses in turn (its sum is one chain of additions): touching every row's cache
  * lines first lets the misses overlap, and four rows at a time keep four chains in flight.
- * About 3x faster per request (130 candidates of 64 dims at 100,000 items: 35–50 µs → 12–15).
+ * About 2–3x faster per request (130 candidates of 64 dims at 100,000 items: 36–49 µs → 16–18,
+ * `pnpm bench:micro`).
  */
 function candidateDots(
   u: Float32Array,

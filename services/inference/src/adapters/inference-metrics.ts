@@ -46,7 +46,7 @@ export function createInferenceMetrics(registry: Registry) {
     }),
     userReadBatchSize: new Histogram({
       name: 'inference_user_read_batch_size',
-      help: 'user states per Redis read (one GET or MGET for the reads requested in one event-loop turn)',
+      help: 'user states per Redis read (one MGET for the reads requested in one event-loop turn)',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers: r,
     }),

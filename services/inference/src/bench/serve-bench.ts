@@ -389,9 +389,10 @@ function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Rec
    */
   const p99Buckets = (histogram: string, by: string) => {
     const buckets = new Map<string, { le: number; count: number }[]>();
+    const label = new RegExp(`${by}="([^"]+)"`);
     for (const key of after.keys()) {
       if (!key.startsWith(`${histogram}_bucket{`)) continue;
-      const group = new RegExp(`${by}="([^"]+)"`).exec(key)?.[1];
+      const group = label.exec(key)?.[1];
       const le = /le="([^"]+)"/.exec(key)?.[1];
       if (group === undefined || le === undefined) continue;
       const list = buckets.get(group) ?? [];

@@ -112,12 +112,11 @@ export class RedisDedupWindow implements DedupWindow {
     const sightings = new Array<Sighting>(events.eventIds.length).fill('first');
     if (events.eventIds.length === 0) return { sightings, confirmRequests: [] } as RedisDedupClaim;
     const groups = groupByShard(events.eventIds, this.shards);
-    const prefix = bulk(Buffer.from(positionPrefix(events.topic, events.partition), 'utf8'));
+    const prefix = this.prefixArg(events);
     const shardRequests = groups.map(({ shard, indices }) => this.shardRequest(shard, indices, events));
     const results = await this.send(
       shardRequests.map((r) => request(CLAIM, r, this.windowArg, prefix, EMPTY_SUFFIX)),
     );
-    let duplicates = false;
     groups.forEach(({ indices }, g) => {
       const seen = results[g] as (number | string)[];
       if (!Array.isArray(seen) || seen.length % 2 !== 0)
@@ -126,22 +125,12 @@ export class RedisDedupWindow implements DedupWindow {
         const i = indices[(seen[p] as number) - 1]!;
         const own = sourcePosition(events.topic, events.partition, events.offsets[i]!);
         sightings[i] = classifySighting(String(seen[p + 1]), own);
-        if (sightings[i] === 'duplicate') duplicates = true;
       }
     });
-    // Duplicates were not published by this batch: their marks belong to another position, so
-    // their shards' confirms are built again without them (rare).
-    const confirmRequests: Buffer[] = [];
-    groups.forEach(({ shard, indices }, g) => {
-      let shardRequest = shardRequests[g]!;
-      if (duplicates && indices.some((i) => sightings[i] === 'duplicate')) {
-        const published = indices.filter((i) => sightings[i] !== 'duplicate');
-        if (published.length === 0) return;
-        shardRequest = this.shardRequest(shard, published, events);
-      }
-      confirmRequests.push(request(CONFIRM, shardRequest, this.windowArg, prefix, COMMITTED));
-    });
-    const claim: RedisDedupClaim = { sightings, confirmRequests };
+    const claim: RedisDedupClaim = {
+      sightings,
+      confirmRequests: this.confirmRequests(events, sightings, groups, prefix, shardRequests),
+    };
     return claim;
   }
 
@@ -153,22 +142,38 @@ export class RedisDedupWindow implements DedupWindow {
   /** The confirm of a claim this window did not make (it has only the events and sightings). */
   private confirmRequestsOf({ events, sightings }: DedupClaim): Buffer[] {
     if (!events) throw new Error('dedup confirm: the claim has neither its events nor its requests');
-    const published = events.eventIds.map((_, i) => i).filter((i) => sightings[i] !== 'duplicate');
-    const ids = published.map((i) => events.eventIds[i]!);
-    const prefix = bulk(Buffer.from(positionPrefix(events.topic, events.partition), 'utf8'));
-    return groupByShard(ids, this.shards).map(({ shard, indices }) =>
-      request(
-        CONFIRM,
-        this.shardRequest(
-          shard,
-          indices.map((k) => published[k]!),
-          events,
-        ),
-        this.windowArg,
-        prefix,
-        COMMITTED,
-      ),
-    );
+    const prefix = this.prefixArg(events);
+    return this.confirmRequests(events, sightings, groupByShard(events.eventIds, this.shards), prefix);
+  }
+
+  /**
+   * One confirm per shard of the events this batch published. Duplicates were not published
+   * by it (their marks belong to another position), so a shard with any is written again
+   * without them; otherwise the claim's own shard requests serve (`claimed`, when given).
+   */
+  private confirmRequests(
+    events: SourceEvents,
+    sightings: readonly Sighting[],
+    groups: { shard: number; indices: number[] }[],
+    prefix: Buffer,
+    claimed?: ShardRequest[],
+  ): Buffer[] {
+    const out: Buffer[] = [];
+    groups.forEach(({ shard, indices }, g) => {
+      let shardRequest = claimed?.[g];
+      if (!shardRequest || indices.some((i) => sightings[i] === 'duplicate')) {
+        const published = indices.filter((i) => sightings[i] !== 'duplicate');
+        if (published.length === 0) return;
+        shardRequest = this.shardRequest(shard, published, events);
+      }
+      out.push(request(CONFIRM, shardRequest, this.windowArg, prefix, COMMITTED));
+    });
+    return out;
+  }
+
+  /** The mark prefix (the events' topic and partition) as a RESP argument. */
+  private prefixArg(events: SourceEvents): Buffer {
+    return bulk(Buffer.from(positionPrefix(events.topic, events.partition), 'utf8'));
   }
 
   /** The keys and offsets of the events at `indices` (all of one shard), as RESP. */
