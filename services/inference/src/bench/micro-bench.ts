@@ -152,28 +152,13 @@ function encoding(): void {
     for (let i = 0; i < n; i++) f();
     return Number(process.hrtime.bigint() - t) / 1e3 / n;
   };
-  for (let round = 0; round < 3; round++) {
-    print(
-      'encode a 10-item answer, generated',
-      time(() => Buffer.from(RankedItems.encode(answer).finish())),
-      'µs',
-    );
-    print(
-      'encode a 10-item answer, reusingEncoder',
-      time(() => reusedAnswer(answer)),
-      'µs',
-    );
-    print(
-      'encode its impression, generated',
-      time(() => Buffer.from(Impression.encode(impression).finish())),
-      'µs',
-    );
-    print(
-      'encode its impression, reusingEncoder',
-      time(() => reusedImpression(impression)),
-      'µs',
-    );
-  }
+  const cases: [string, () => unknown][] = [
+    ['encode a 10-item answer, generated', () => Buffer.from(RankedItems.encode(answer).finish())],
+    ['encode a 10-item answer, reusingEncoder', () => reusedAnswer(answer)],
+    ['encode its impression, generated', () => Buffer.from(Impression.encode(impression).finish())],
+    ['encode its impression, reusingEncoder', () => reusedImpression(impression)],
+  ];
+  for (let round = 0; round < 3; round++) for (const [name, f] of cases) print(name, time(f), 'µs');
 }
 
 async function main() {
