@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -84,8 +84,25 @@ export async function writeSyntheticModel(
   }
   model.transitions = Transitions.count(sequences, itemIds.length);
   model.blend = { weight: opts.blendWeight ?? 1, transform: 'log1p' };
-  const dir = join(mkdtempSync(join(tmpdir(), 'reco-model-')), version);
+  const parent = mkdtempSync(join(tmpdir(), 'reco-model-'));
+  removeAtExit(parent);
+  const dir = join(parent, version);
   await model.save(dir, { version, dataWatermark: 'synthetic', metrics: {} });
   model.dispose();
   return { dir, uri: pathToFileURL(dir).href, itemIds };
+}
+
+const written: string[] = [];
+
+/**
+ * Synthetic models are tens of megabytes at bench size, and runs left hundreds behind: they go
+ * when the process that wrote them (a test or a benchmark, which the services reading them do
+ * not outlive) exits.
+ */
+function removeAtExit(dir: string): void {
+  if (written.length === 0)
+    process.once('exit', () => {
+      for (const d of written) rmSync(d, { recursive: true, force: true });
+    });
+  written.push(dir);
 }

@@ -44,3 +44,20 @@ export async function readTopic(
 export function testKafka(infra: Pick<TestInfra, 'kafkaBrokers'>, clientId: string): Kafka {
   return new Kafka({ clientId, brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
 }
+
+/**
+ * Deletes every topic whose name starts with `prefix` (a benchmark's or test run's own).
+ * A benchmark run leaves hundreds of megabytes of log; left behind, runs filled this machine's
+ * disk and stopped the broker.
+ */
+export async function deleteTopicsWithPrefix(kafka: Kafka, prefix: string): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
+    return topics;
+  } finally {
+    await admin.disconnect();
+  }
+}

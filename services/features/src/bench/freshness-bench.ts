@@ -27,7 +27,7 @@ import {
 } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import { decodeUserState, userKey, writeSyntheticModel } from '@reco/realtime';
-import { serviceNodeFlags } from '@reco/testing';
+import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -40,6 +40,8 @@ const ITEMS = Number(env('BENCH_ITEMS', '2000'));
 const KEY = 'freshness-bench-key-0123456789abcdef0123';
 const prefix = `bench.freshness.${Date.now().toString(36)}.`;
 const topics = topicNames(prefix);
+/** The services this run started: stopped when it ends, failed or not. */
+const started: ChildProcess[] = [];
 
 function start(
   name: string,
@@ -60,6 +62,7 @@ function start(
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  started.push(child);
   const logs: Record<string, unknown>[] = [];
   const waiters: [string, (e: Record<string, unknown>) => void][] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -258,10 +261,23 @@ async function main() {
   client.close();
   redis.disconnect();
   await producer.disconnect();
-  for (const s of [ingest, features, inference]) s.child.kill('SIGTERM');
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const child of started) child.kill('SIGTERM');
+    // the run's topics go too (left behind, runs filled the broker's disk)
+    const kafka = new Kafka({
+      clientId: 'freshness-bench',
+      brokers: BROKERS.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    await deleteTopicsWithPrefix(kafka, prefix).catch((err) =>
+      console.error('deleting the run topics:', err),
+    );
+    process.exit();
+  });
