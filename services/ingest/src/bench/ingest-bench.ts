@@ -27,8 +27,32 @@ const log = (msg: string) => process.stderr.write(`[bench:ingest] ${msg}\n`);
 
 async function main() {
   const prefix = `bench.${Date.now().toString(36)}.`;
-  const topics = topicNames(prefix);
   const kafka = new Kafka({ clientId: 'bench-ingest', brokers, logLevel: logLevel.NOTHING });
+  try {
+    await run(kafka, prefix);
+  } finally {
+    await removeRunTopics(kafka, prefix);
+  }
+}
+
+/**
+ * Deletes the run's topics (raw, clean, the ProducerPerformance topic...: ~700 MB of log per
+ * 1,000,000 events). Left behind, a hundred runs filled this machine's disk and stopped the broker.
+ */
+async function removeRunTopics(kafka: Kafka, prefix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
+    log(`deleted the run's ${topics.length} topics`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function run(kafka: Kafka, prefix: string) {
+  const topics = topicNames(prefix);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, ['clickstreamRaw', 'catalogRaw', 'eventsClean', 'catalog', 'deadLetter'], {
