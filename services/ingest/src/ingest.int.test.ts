@@ -17,6 +17,7 @@ import {
 } from '@reco/testing';
 import { Redis, pseudonymize } from '@reco/platform';
 import { dedupKey, dedupShard } from './domain/dedup-shards';
+import { watermarkKey } from './adapters/redis-dedup-window';
 
 const KEY = 'integration-test-key-0123456789abcdef';
 const MAIN = join(__dirname, 'main.js');
@@ -164,24 +165,34 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
     const health = await fetch(`http://127.0.0.1:${ingest.port}/healthz`);
     assert.equal(health.status, 200);
 
-    // After each commit the dedup marks of its events are confirmed (asynchronously).
+    // After each commit its source partition's watermark is raised past it (asynchronously):
+    // every valid event's mark is its own position, below its partition's watermark.
     const redis = new Redis(infra.redisUrl);
     try {
       const keys = messages
         .filter((m) => m.kind === 'valid')
         .map((m) => dedupKey(`${prefix}dedup:`, dedupShard(m.eventId!), m.eventId!));
-      let marks: (string | null)[] = [];
-      for (let tries = 0; tries < 50; tries++) {
-        marks = await redis.mget(keys);
-        if (marks.every((v) => v?.endsWith('#committed'))) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const unconfirmed = marks.filter((v) => !v?.endsWith('#committed'));
-      assert.equal(unconfirmed.length, 0, `unconfirmed marks, e.g. ${unconfirmed.slice(0, 3).join(', ')}`);
-      assert.match(
-        marks[0]!,
-        new RegExp(`^${topics.clickstreamRaw.replace(/\./g, '\\.')}/\\d+/\\d+#committed$`),
+      const marks = await redis.mget(keys);
+      assert.ok(
+        marks.every((v) => v !== null),
+        'every valid event has its mark',
       );
+      const uncommitted = async () => {
+        const below = await redis.mget(
+          [0, 1, 2].map((p) => watermarkKey(`${prefix}dedup:`, topics.clickstreamRaw, p)),
+        );
+        return marks.filter((mark) => {
+          const [, partition, offset] = /\/(\d+)\/(\d+)$/.exec(mark!)!;
+          return !(BigInt(offset!) < BigInt(below[Number(partition)] ?? 0));
+        });
+      };
+      let left = await uncommitted();
+      for (let tries = 0; tries < 50 && left.length > 0; tries++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await uncommitted();
+      }
+      assert.equal(left.length, 0, `marks above their watermark, e.g. ${left.slice(0, 3).join(', ')}`);
+      assert.match(marks[0]!, new RegExp(`^${topics.clickstreamRaw.replace(/\./g, '\\.')}/\\d+/\\d+$`));
     } finally {
       await redis.quit();
     }

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { ClickstreamEvent, DeadLetter } from '@reco/contracts';
 import {
   classifySighting,
-  confirmedMark,
+  positionPrefix,
   sourcePosition,
+  watermarkAfter,
   type DedupClaim,
   type DedupWindow,
   type SourceEvents,
@@ -14,24 +15,25 @@ import { pseudonymize } from '@reco/platform';
 import { UserRoutes } from './user-routes';
 import { ingestCatalog, ingestClickstream, type RawMessage } from './pipeline';
 
-/** Unit-test stand-in for the Redis window: same SET NX GET / SET XX semantics. */
+/** Unit-test stand-in for the Redis window: same SET NX GET and watermark semantics. */
 class MapDedup implements DedupWindow {
   marks = new Map<string, string>();
+  committedBelow = new Map<string, bigint>();
   async claim(events: SourceEvents): Promise<DedupClaim> {
+    const committedBelow = this.committedBelow.get(positionPrefix(events.topic, events.partition)) ?? 0n;
     const sightings = events.eventIds.map((id, i) => {
       const position = sourcePosition(events.topic, events.partition, events.offsets[i]!);
       const prev = this.marks.get(id) ?? null;
       if (prev === null) this.marks.set(id, position);
-      return classifySighting(prev, position);
+      return classifySighting(prev, position, committedBelow);
     });
-    return { events, sightings };
+    return { sightings, watermark: watermarkAfter(events) };
   }
-  async confirm({ events, sightings }: DedupClaim) {
-    if (!events) throw new Error('this window returns its claims with their events');
-    events.eventIds.forEach((id, i) => {
-      if (sightings[i] !== 'duplicate' && this.marks.has(id))
-        this.marks.set(id, confirmedMark(sourcePosition(events.topic, events.partition, events.offsets[i]!)));
-    });
+  async confirm({ watermark }: DedupClaim) {
+    if (!watermark) return;
+    const key = positionPrefix(watermark.topic, watermark.partition);
+    if (watermark.nextOffset > (this.committedBelow.get(key) ?? 0n))
+      this.committedBelow.set(key, watermark.nextOffset);
   }
 }
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniquePrefix, useTestInfra } from '@reco/testing';
-import { confirmedMark, type SourceEvents } from '../domain/dedup';
+import type { SourceEvents } from '../domain/dedup';
 import { dedupKey, dedupShard } from '../domain/dedup-shards';
-import { RedisDedupWindow } from './redis-dedup-window';
+import { RedisDedupWindow, watermarkKey } from './redis-dedup-window';
 
 const env = useTestInfra();
 
@@ -15,7 +15,7 @@ const events = (partition: number, pairs: [string, number][]): SourceEvents => (
   offsets: pairs.map(([, offset]) => String(offset)),
 });
 
-test('a batch is claimed and confirmed in Redis with the SET NX GET / SET XX semantics', async () => {
+test('a batch is claimed in Redis with SET NX GET and confirmed by its partition watermark', async () => {
   const prefix = `${uniquePrefix('dedup')}dedup:`;
   const window = new RedisDedupWindow(env.redis, prefix, 60_000);
   const ids = Array.from({ length: 2000 }, (_, i) => `evt-${i}`);
@@ -43,21 +43,25 @@ test('a batch is claimed and confirmed in Redis with the SET NX GET / SET XX sem
   const replayed = await window.claim(events(0, [['evt-0', 0]]));
   assert.deepEqual(replayed.sightings, ['replay']);
 
-  // Confirming marks what the batch published: not its duplicate (evt-3 seen at offset 9999).
+  // Confirming raises the partition's committed watermark past the batch; marks stay as they are.
   await window.confirm(first);
-  assert.equal(await env.redis.get(key), confirmedMark('raw/0/7'));
-  assert.equal(await env.redis.get(dedupKey(prefix, dedupShard('evt-3'), 'evt-3')), confirmedMark('raw/0/3'));
+  const watermark = watermarkKey(prefix, 'raw', 0);
+  assert.equal(await env.redis.get(watermark), '10000', 'the offset after the last claimed event');
+  const watermarkTtl = await env.redis.pttl(watermark);
+  assert.ok(watermarkTtl > 50_000 && watermarkTtl <= 60_000, `kept for the window (${watermarkTtl} ms)`);
+  assert.equal(await env.redis.get(key), 'raw/0/7');
   const afterCommit = await window.claim(events(0, [['evt-7', 7]]));
   assert.deepEqual(afterCommit.sightings, ['duplicate'], 'committed once: never again');
+  // Above the watermark, the same position is still a replay (not committed yet).
+  const above = await window.claim(events(0, [['late', 10_001]]));
+  assert.deepEqual((await window.claim(events(0, [['late', 10_001]]))).sightings, ['replay']);
 
-  // A claim made by another window object (no keys kept) confirms the same way.
-  const fresh = new RedisDedupWindow(env.redis, prefix, 60_000);
-  await fresh.confirm({ events: events(1, [['new', 6]]), sightings: ['first'] });
-  assert.equal(await env.redis.get(dedupKey(prefix, dedupShard('new'), 'new')), confirmedMark('raw/1/6'));
-
-  // Confirm only overwrites marks that exist (XX): an expired id is not brought back.
-  await window.confirm({ events: events(0, [['never-claimed', 1]]), sightings: ['first'] });
-  assert.equal(await env.redis.exists(dedupKey(prefix, dedupShard('never-claimed'), 'never-claimed')), 0);
-  assert.deepEqual((await window.claim(events(0, []))).sightings, []);
-  await window.confirm({ events: events(0, [['evt-9', 9]]), sightings: ['duplicate'] }); // nothing to send
+  // A later confirm of an earlier batch (another replica, late) does not lower the watermark.
+  await window.confirm(await window.claim(events(0, [['early', 5]])));
+  assert.equal(await env.redis.get(watermark), '10000');
+  await window.confirm(above);
+  assert.equal(await env.redis.get(watermark), '10002');
+  assert.deepEqual((await window.claim(events(0, [['late', 10_001]]))).sightings, ['duplicate']);
+  await window.confirm(await window.claim(events(0, []))); // nothing to record
+  assert.equal(await env.redis.get(watermarkKey(prefix, 'raw', 1)), null, 'partition 1 never committed');
 });

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { Command, type Pipeline, type Redis } from 'ioredis';
 import {
   classifySighting,
-  COMMITTED_SUFFIX,
   positionPrefix,
   sourcePosition,
+  watermarkAfter,
   type DedupClaim,
   type DedupWindow,
   type Sighting,
@@ -12,24 +12,21 @@ import {
 } from '../domain/dedup';
 import { DEDUP_SHARDS, dedupKey, groupByShard } from '../domain/dedup-shards';
 
-/*
- * Both scripts take a shard's keys and ARGV = window ms, mark prefix, the keys' offsets joined
- * by ',' (in KEYS order), mark suffix: KEYS[i]'s mark is prefix .. i-th offset .. suffix. The
- * marks are put together in Redis so the client sends one offset per event instead of a whole
- * position string (building and writing those was a good part of ingest's CPU per event).
- */
-
 /**
- * `SET key mark PX window NX GET` per key. Replies only for keys that already held a mark, as
- * pairs (index in KEYS, previous mark): nearly always an empty reply.
+ * `SET key mark PX window NX GET` per key of a shard. ARGV = window ms, mark prefix, the keys'
+ * offsets joined by ',' (in KEYS order): KEYS[i]'s mark is prefix .. i-th offset. The marks are
+ * put together in Redis so the client sends one offset per event instead of a whole position
+ * string (building and writing those was a good part of ingest's CPU per event). Replies only
+ * for keys that already held a mark, as pairs (index in KEYS, previous mark): nearly always an
+ * empty reply.
  */
 const CLAIM_LUA = `
-local window, prefix, suffix = ARGV[1], ARGV[2], ARGV[4]
+local window, prefix = ARGV[1], ARGV[2]
 local seen = {}
 local i = 0
 for offset in string.gmatch(ARGV[3], '[^,]+') do
   i = i + 1
-  local previous = redis.call('SET', KEYS[i], prefix .. offset .. suffix, 'PX', window, 'NX', 'GET')
+  local previous = redis.call('SET', KEYS[i], prefix .. offset, 'PX', window, 'NX', 'GET')
   if previous then
     seen[#seen + 1] = i
     seen[#seen + 1] = previous
@@ -38,15 +35,19 @@ end
 if i ~= #KEYS then return redis.error_reply('dedup claim: ' .. #KEYS .. ' keys, ' .. i .. ' offsets') end
 return seen`;
 
-/** Overwrites every key that still exists: `SET key mark PX window XX`. */
-const CONFIRM_LUA = `
-local window, prefix, suffix = ARGV[1], ARGV[2], ARGV[4]
-local i = 0
-for offset in string.gmatch(ARGV[3], '[^,]+') do
-  i = i + 1
-  redis.call('SET', KEYS[i], prefix .. offset .. suffix, 'PX', window, 'XX')
+/**
+ * Raises a source partition's committed watermark (KEYS[1]) to ARGV[1] unless it is higher
+ * already (a late confirm of another replica must not lower it), and keeps it for the window
+ * (ARGV[2] ms) from now: it must outlive the marks it speaks for.
+ */
+const RAISE_WATERMARK_LUA = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+else
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-return i`;
+return 1`;
 
 interface Script {
   lua: string;
@@ -54,7 +55,6 @@ interface Script {
 }
 const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 const CLAIM = script(CLAIM_LUA);
-const CONFIRM = script(CONFIRM_LUA);
 
 /**
  * A script call sent as the request bytes built here. ioredis otherwise takes the call as one
@@ -73,8 +73,8 @@ class PrebuiltCall extends Command {
 }
 
 /**
- * A shard's share of a claim as RESP bulk strings, built once for the claim and its confirm:
- * its keys (`$<n>\r\n<key>\r\n` each) and its offsets joined by ','.
+ * A shard's share of a claim as RESP bulk strings: its keys (`$<n>\r\n<key>\r\n` each) and its
+ * offsets joined by ','.
  */
 interface ShardRequest {
   count: number;
@@ -82,17 +82,13 @@ interface ShardRequest {
   offsets: Buffer;
 }
 
-/** A claim as this window returns it: its confirm's requests are ready (the ids are not kept). */
-interface RedisDedupClaim extends DedupClaim {
-  readonly confirmRequests: Buffer[];
-}
-
 /**
  * The dedup window in Redis: one key per event id holding the position of its first
  * sighting, expiring after the window. A batch is claimed in one round trip: its ids are
  * grouped by shard (`dedup-shards.ts`; one hash slot per shard, so this also works on Redis
- * Cluster) and each group is claimed by one script call doing `SET NX GET` per id; confirming
- * after the commit works the same way with `SET XX`.
+ * Cluster) and each group is claimed by one script call doing `SET NX GET` per id. Confirming
+ * after the commit writes one key per source partition, its committed watermark, not one per
+ * event (rewriting every mark cost Redis as much CPU as the claim, 2-3 s per 1,000,000 events).
  */
 export class RedisDedupWindow implements DedupWindow {
   private readonly windowArg: Buffer;
@@ -100,75 +96,61 @@ export class RedisDedupWindow implements DedupWindow {
 
   constructor(
     private readonly redis: Redis,
-    keyPrefix: string,
-    windowMs: number,
+    private readonly keyPrefixText: string,
+    private readonly windowMs: number,
     private readonly shards: number = DEDUP_SHARDS,
   ) {
     this.windowArg = bulk(Buffer.from(String(windowMs)));
-    this.keyPrefix = Buffer.from(keyPrefix, 'utf8');
+    this.keyPrefix = Buffer.from(keyPrefixText, 'utf8');
   }
 
   async claim(events: SourceEvents): Promise<DedupClaim> {
     const sightings = new Array<Sighting>(events.eventIds.length).fill('first');
-    if (events.eventIds.length === 0) return { sightings, confirmRequests: [] } as RedisDedupClaim;
+    const watermark = watermarkAfter(events);
+    if (events.eventIds.length === 0) return { sightings, watermark };
     const groups = groupByShard(events.eventIds, this.shards);
     const prefix = this.prefixArg(events);
-    const shardRequests = groups.map(({ shard, indices }) => this.shardRequest(shard, indices, events));
     const results = await this.send(
-      shardRequests.map((r) => request(CLAIM, r, this.windowArg, prefix, EMPTY_SUFFIX)),
+      groups.map(({ shard, indices }) =>
+        request(CLAIM, this.shardRequest(shard, indices, events), this.windowArg, prefix),
+      ),
     );
+    const seen: { index: number; mark: string; own: string }[] = [];
     groups.forEach(({ indices }, g) => {
-      const seen = results[g] as (number | string)[];
-      if (!Array.isArray(seen) || seen.length % 2 !== 0)
-        throw new Error(`dedup claim: unexpected reply ${String(seen)}`);
-      for (let p = 0; p < seen.length; p += 2) {
-        const i = indices[(seen[p] as number) - 1]!;
-        const own = sourcePosition(events.topic, events.partition, events.offsets[i]!);
-        sightings[i] = classifySighting(String(seen[p + 1]), own);
+      const pairs = results[g] as (number | string)[];
+      if (!Array.isArray(pairs) || pairs.length % 2 !== 0)
+        throw new Error(`dedup claim: unexpected reply ${String(pairs)}`);
+      for (let p = 0; p < pairs.length; p += 2) {
+        const index = indices[(pairs[p] as number) - 1]!;
+        const own = sourcePosition(events.topic, events.partition, events.offsets[index]!);
+        seen.push({ index, mark: String(pairs[p + 1]), own });
       }
     });
-    const claim: RedisDedupClaim = {
-      sightings,
-      confirmRequests: this.confirmRequests(events, sightings, groups, prefix, shardRequests),
-    };
-    return claim;
+    // The watermark matters only for marks of the events' own positions (rare: a batch read again).
+    const committedBelow = seen.some((s) => s.mark === s.own) ? await this.committedBelow(events) : 0n;
+    for (const { index, mark, own } of seen) sightings[index] = classifySighting(mark, own, committedBelow);
+    return { sightings, watermark };
   }
 
-  async confirm(claim: DedupClaim): Promise<void> {
-    const requests = (claim as Partial<RedisDedupClaim>).confirmRequests ?? this.confirmRequestsOf(claim);
-    if (requests.length > 0) await this.send(requests);
+  async confirm({ watermark }: DedupClaim): Promise<void> {
+    if (!watermark) return;
+    await this.redis.eval(
+      RAISE_WATERMARK_LUA,
+      1,
+      this.watermarkKey(watermark.topic, watermark.partition),
+      String(watermark.nextOffset),
+      this.windowMs,
+    );
   }
 
-  /** The confirm of a claim this window did not make (it has only the events and sightings). */
-  private confirmRequestsOf({ events, sightings }: DedupClaim): Buffer[] {
-    if (!events) throw new Error('dedup confirm: the claim has neither its events nor its requests');
-    const prefix = this.prefixArg(events);
-    return this.confirmRequests(events, sightings, groupByShard(events.eventIds, this.shards), prefix);
+  /** The offset below which the events' source partition is committed (0 when none is known). */
+  private async committedBelow({ topic, partition }: SourceEvents): Promise<bigint> {
+    const value = await this.redis.get(this.watermarkKey(topic, partition));
+    return value === null ? 0n : BigInt(value);
   }
 
-  /**
-   * One confirm per shard of the events this batch published. Duplicates were not published
-   * by it (their marks belong to another position), so a shard with any is written again
-   * without them; otherwise the claim's own shard requests serve (`claimed`, when given).
-   */
-  private confirmRequests(
-    events: SourceEvents,
-    sightings: readonly Sighting[],
-    groups: { shard: number; indices: number[] }[],
-    prefix: Buffer,
-    claimed?: ShardRequest[],
-  ): Buffer[] {
-    const out: Buffer[] = [];
-    groups.forEach(({ shard, indices }, g) => {
-      let shardRequest = claimed?.[g];
-      if (!shardRequest || indices.some((i) => sightings[i] === 'duplicate')) {
-        const published = indices.filter((i) => sightings[i] !== 'duplicate');
-        if (published.length === 0) return;
-        shardRequest = this.shardRequest(shard, published, events);
-      }
-      out.push(request(CONFIRM, shardRequest, this.windowArg, prefix, COMMITTED));
-    });
-    return out;
+  private watermarkKey(topic: string, partition: number): string {
+    return watermarkKey(this.keyPrefixText, topic, partition);
   }
 
   /** The mark prefix (the events' topic and partition) as a RESP argument. */
@@ -215,15 +197,15 @@ export class RedisDedupWindow implements DedupWindow {
   }
 
   /**
-   * Sends the script calls in one pipeline and returns their replies. A call refused with
-   * NOSCRIPT (Redis restarted or flushed its scripts) did not run: the scripts are loaded
+   * Sends the claim's script calls in one pipeline and returns their replies. A call refused
+   * with NOSCRIPT (Redis restarted or flushed its scripts) did not run: the script is loaded
    * and that call is sent again.
    */
   private async send(requests: Buffer[]): Promise<unknown[]> {
     const replies = await this.exec(requests);
     const refused = replies.flatMap(([err], i) => (err && /NOSCRIPT/.test(err.message) ? [i] : []));
     if (refused.length > 0) {
-      await Promise.all([CLAIM, CONFIRM].map((s) => this.redis.script('LOAD', s.lua)));
+      await this.redis.script('LOAD', CLAIM.lua);
       const again = await this.exec(refused.map((i) => requests[i]!));
       refused.forEach((i, k) => (replies[i] = again[k]!));
     }
@@ -241,6 +223,13 @@ export class RedisDedupWindow implements DedupWindow {
   }
 }
 
+/**
+ * The key of a source partition's committed watermark (no hash tag: it is read on its own).
+ * Event ids' keys follow the prefix with `{`, so the two never meet.
+ */
+export const watermarkKey = (keyPrefix: string, topic: string, partition: number) =>
+  `${keyPrefix}committed:${positionPrefix(topic, partition)}`;
+
 const DOLLAR = 0x24;
 const COMMA = 0x2c;
 const CR = 0x0d;
@@ -249,22 +238,14 @@ const LF = 0x0a;
 /** A RESP bulk string of `bytes`. */
 const bulk = (bytes: Buffer) =>
   Buffer.concat([Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]);
-const EMPTY_SUFFIX = bulk(Buffer.alloc(0));
-const COMMITTED = bulk(Buffer.from(COMMITTED_SUFFIX, 'utf8'));
 
-/** `EVALSHA sha numkeys keys… window prefix offsets suffix` as one RESP request. */
-function request(
-  script: Script,
-  shard: ShardRequest,
-  window: Buffer,
-  prefix: Buffer,
-  suffix: Buffer,
-): Buffer {
+/** `EVALSHA sha numkeys keys… window prefix offsets` as one RESP request. */
+function request(script: Script, shard: ShardRequest, window: Buffer, prefix: Buffer): Buffer {
   const n = shard.count;
   const head = Buffer.from(
-    `*${n + 7}\r\n$7\r\nEVALSHA\r\n$40\r\n${script.sha}\r\n$${String(n).length}\r\n${n}\r\n`,
+    `*${n + 6}\r\n$7\r\nEVALSHA\r\n$40\r\n${script.sha}\r\n$${String(n).length}\r\n${n}\r\n`,
   );
-  return Buffer.concat([head, shard.keys, window, prefix, shard.offsets, suffix]);
+  return Buffer.concat([head, shard.keys, window, prefix, shard.offsets]);
 }
 
 function isAscii(s: string): boolean {

@@ -9,21 +9,42 @@ export type Sighting = 'first' | 'replay' | 'duplicate';
 
 /**
  * Classifies an event id given what the dedup window held before this claim.
- * A mark equal to this message's own position means ingest is reprocessing it after a crash
- * (its earlier transaction never committed), so it must be published again, not dropped.
+ * A mark equal to this message's own position means ingest has processed this very message
+ * before. Below its partition's committed watermark (`committedBelow`: offsets under it are in
+ * committed transactions) that processing committed, so the event is published already and is
+ * a duplicate (offsets read before that commit became visible bring it back); otherwise its
+ * transaction never committed and it must be published again (a replay).
+ * A mark of another position is a duplicate; so are the per-event confirmed marks
+ * (`<position>#committed`) that earlier versions wrote.
  */
-export function classifySighting(previousMark: string | null, ownPosition: string): Sighting {
+export function classifySighting(
+  previousMark: string | null,
+  ownPosition: string,
+  committedBelow: bigint,
+): Sighting {
   if (previousMark === null) return 'first';
-  // A mark confirmed after its transaction committed is never republished, even from the
-  // same position (offsets read before that commit became visible would bring it back).
-  return previousMark === ownPosition ? 'replay' : 'duplicate';
+  if (previousMark !== ownPosition) return 'duplicate';
+  return BigInt(ownPosition.slice(ownPosition.lastIndexOf('/') + 1)) < committedBelow
+    ? 'duplicate'
+    : 'replay';
 }
 
-/** What a confirmed mark ends with: the position followed by this. */
-export const COMMITTED_SUFFIX = '#committed';
+/**
+ * A source partition's committed watermark as a confirm records it: every offset below
+ * `nextOffset` is in a committed transaction.
+ */
+export interface CommittedWatermark {
+  topic: string;
+  partition: number;
+  nextOffset: bigint;
+}
 
-/** The mark of an event whose clean copy is committed. */
-export const confirmedMark = (position: string) => `${position}${COMMITTED_SUFFIX}`;
+/** The watermark a batch's claimed events reach once committed (their offsets ascend). */
+export function watermarkAfter(events: SourceEvents): CommittedWatermark | undefined {
+  const last = events.offsets[events.offsets.length - 1];
+  if (last === undefined) return undefined;
+  return { topic: events.topic, partition: events.partition, nextOffset: BigInt(last) + 1n };
+}
 
 /**
  * A batch's valid events as the dedup window sees them: all from one source partition, the
@@ -40,20 +61,16 @@ export interface SourceEvents {
 /** What a claim found: how each claimed event was seen before, by index in the claim. */
 export interface DedupClaim {
   readonly sightings: readonly Sighting[];
-  /**
-   * The claimed events. A window may leave them out of the claims it returns when it keeps
-   * what its confirm needs in another form: then the batch's ids need not stay alive until
-   * its transaction commits.
-   */
-  readonly events?: SourceEvents;
+  /** What confirming this claim records (none for a claim of no events). */
+  readonly watermark?: CommittedWatermark;
 }
 
 /** The dedup window: claims event ids, answering how each was seen before. */
 export interface DedupWindow {
   claim(events: SourceEvents): Promise<DedupClaim>;
   /**
-   * After the batch's transaction committed: marks the events it published (every event of
-   * the claim that was not a duplicate) as committed.
+   * After the batch's transaction committed: raises its source partition's committed
+   * watermark past the claimed events, so that their marks now mean "published".
    */
   confirm(claim: DedupClaim): Promise<void>;
 }
