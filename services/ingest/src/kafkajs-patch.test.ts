@@ -252,3 +252,51 @@ test('kafkajs batches drop messages below the fetched offset, comparing numbers 
     );
   }
 });
+
+// patches/kafkajs@2.2.4.patch: a request queue with nothing pending scheduled a check anyway,
+// setTimeout(<negative>), whose check scheduled the next: a wake-up every millisecond per
+// connection for ever (tulios/kafkajs#1556; an idle producer used 32 ms of CPU a second).
+test('kafkajs request queues schedule no check while idle, and still send throttled requests', async () => {
+  type Queue = {
+    push(request: { entry: object; expectResponse: boolean; sendRequest: () => void }): void;
+    fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
+    maybeThrottle(ms: number): void;
+    destroy(): void;
+    throttleCheckTimeoutId: unknown;
+  };
+  const RequestQueue = createRequire(require.resolve('kafkajs'))('./src/network/requestQueue') as new (
+    options: object,
+  ) => Queue;
+  const logger = { debug: () => undefined, warn: () => undefined, error: () => undefined };
+  const queue = new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 30_000, logger });
+  const sent: number[] = [];
+  const done: number[] = [];
+  const push = (correlationId: number) =>
+    queue.push({
+      entry: { correlationId, resolve: () => done.push(correlationId), reject: () => undefined },
+      expectResponse: true,
+      sendRequest: () => sent.push(correlationId),
+    });
+  const fulfill = (correlationId: number) =>
+    queue.fulfillRequest({ correlationId, payload: Buffer.alloc(0), size: 0 });
+
+  push(1);
+  push(2); // one in flight at most: waits
+  assert.deepEqual(sent, [1]);
+  fulfill(1);
+  assert.deepEqual(sent, [1, 2], 'a response sends the next pending request');
+  fulfill(2);
+  assert.deepEqual(done, [1, 2]);
+  await new Promise((r) => setTimeout(r, 30)); // the check scheduled while 2 waited runs once
+  assert.equal(queue.throttleCheckTimeoutId, null, 'idle: no further check scheduled');
+
+  queue.maybeThrottle(30); // the broker asked to wait
+  push(3);
+  assert.deepEqual(sent, [1, 2]);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(sent, [1, 2, 3], 'sent once the throttle time is over');
+  fulfill(3);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(queue.throttleCheckTimeoutId, null, 'idle again: no check scheduled');
+  queue.destroy();
+});
