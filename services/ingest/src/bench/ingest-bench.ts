@@ -15,7 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
-import { serviceNodeFlags } from '@reco/testing';
+import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
@@ -31,23 +31,8 @@ async function main() {
   try {
     await run(kafka, prefix);
   } finally {
-    await removeRunTopics(kafka, prefix);
-  }
-}
-
-/**
- * Deletes the run's topics (raw, clean, the ProducerPerformance topic...: ~700 MB of log per
- * 1,000,000 events). Left behind, a hundred runs filled this machine's disk and stopped the broker.
- */
-async function removeRunTopics(kafka: Kafka, prefix: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
-    log(`deleted the run's ${topics.length} topics`);
-  } finally {
-    await admin.disconnect();
+    // ~700 MB of log per 1,000,000 events (raw, clean, the ProducerPerformance topic)
+    log(`deleted the run's ${(await deleteTopicsWithPrefix(kafka, prefix)).length} topics`);
   }
 }
 
