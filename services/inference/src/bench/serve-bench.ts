@@ -24,7 +24,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AnnIndex, ClusteredVectors, DEFAULT_ANN, exactTopKMany, recallAtK } from '@reco/ann';
 import { CatalogItem, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
-import { serviceNodeFlags } from '@reco/testing';
+import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -291,6 +291,7 @@ async function main() {
       cursor = next;
       if (keys.length) await redis.unlink(...keys);
     } while (cursor !== '0');
+    await deleteTopicsWithPrefix(kafka, prefix);
   }
   redis.disconnect();
 }
