@@ -88,12 +88,13 @@ const quantile = (xs: number[], q: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))] : NaN;
 };
 
+const kafka = new Kafka({
+  clientId: 'freshness-bench',
+  brokers: BROKERS.split(','),
+  logLevel: logLevel.NOTHING,
+});
+
 async function main() {
-  const kafka = new Kafka({
-    clientId: 'freshness-bench',
-    brokers: BROKERS.split(','),
-    logLevel: logLevel.NOTHING,
-  });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(
@@ -271,11 +272,6 @@ main()
   .finally(async () => {
     for (const child of started) child.kill('SIGTERM');
     // the run's topics go too (left behind, runs filled the broker's disk)
-    const kafka = new Kafka({
-      clientId: 'freshness-bench',
-      brokers: BROKERS.split(','),
-      logLevel: logLevel.NOTHING,
-    });
     await deleteTopicsWithPrefix(kafka, prefix).catch((err) =>
       console.error('deleting the run topics:', err),
     );
