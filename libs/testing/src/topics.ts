@@ -6,7 +6,7 @@ export type ConsumedMessage = KafkaMessage & { partition: number };
 /**
  * Reads a topic from the beginning until `expected` messages arrived or the topic stayed
  * quiet for `quietMs` after that (to catch extra messages), or `timeoutMs` passed.
- * Reads with isolation read_committed, as every service does.
+ * Reads with isolation read_committed, as every service does. Each position is returned once.
  */
 export async function readTopic(
   kafka: Kafka,
@@ -19,12 +19,19 @@ export async function readTopic(
     readUncommitted: false,
   });
   const received: ConsumedMessage[] = [];
+  // A rebalance of this reader's own group may hand it a batch again; a message is its position.
+  const positions = new Set<string>();
   let lastArrival = Date.now();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) received.push({ ...m, partition: batch.partition });
+      for (const m of batch.messages) {
+        const position = `${batch.partition}/${m.offset}`;
+        if (positions.has(position)) continue;
+        positions.add(position);
+        received.push({ ...m, partition: batch.partition });
+      }
       lastArrival = Date.now();
     },
   });

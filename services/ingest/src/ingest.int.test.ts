@@ -75,6 +75,17 @@ async function prepareTopics(kafka: Kafka, prefix: string) {
   await admin.disconnect();
 }
 
+/** Messages in a topic that no transaction wrote (its partitions' end offsets, summed). */
+async function topicSize(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** What the clean topic must hold: each valid event once, by pseudonymized user, in order. */
 function expectedPerUser(messages: GeneratedMessage[]): Map<string, string[]> {
   const perUser = new Map<string, string[]>();
@@ -109,6 +120,25 @@ function assertCleanTopicHolds(
   assert.deepEqual(perUser, expected, 'each user has exactly their events, in order');
 }
 
+/**
+ * Raw positions dead-lettered more than once (ingest published a batch twice), each as
+ * `raw position -> dead-letter positions`. With none, extra letters mean the raw topic itself
+ * holds extra copies.
+ */
+function describeRepeatedLetters(letters: { value: Buffer | null; partition: number; offset: string }[]) {
+  const byRawPosition = new Map<string, string[]>();
+  for (const l of letters) {
+    const d = DeadLetter.decode(l.value!);
+    const raw = `${d.sourcePartition}/${d.sourceOffset}`;
+    byRawPosition.set(raw, [...(byRawPosition.get(raw) ?? []), `${l.partition}/${l.offset}`]);
+  }
+  const repeated = [...byRawPosition].filter(([, at]) => at.length > 1);
+  return `${repeated.length} raw positions dead-lettered more than once${repeated
+    .slice(0, 5)
+    .map(([raw, at]) => `; raw ${raw} -> ${at.join(', ')}`)
+    .join('')}`;
+}
+
 test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the valid unique ones, in per-user order', async () => {
   const prefix = uniquePrefix('ingest');
   const topics = topicNames(prefix);
@@ -129,10 +159,16 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
   const duplicates = messages.filter((m) => m.kind === 'duplicate');
   assert.ok(malformed.length > 400 && duplicates.length > 150, 'the stream has the requested mix');
 
-  const producer = kafka.producer();
+  // Idempotent: a retried send must not put a second copy of a chunk into the raw topic.
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   await publishMessages(producer, topics.clickstreamRaw, messages, { rate: 0 });
   await producer.disconnect();
+  assert.equal(
+    await topicSize(kafka, topics.clickstreamRaw),
+    messages.length,
+    'raw topic holds one copy each',
+  );
 
   const ingest = await startIngest(prefix);
   try {
@@ -141,7 +177,13 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
     assertCleanTopicHolds(clean, messages);
 
     const letters = await readTopic(kafka, topics.deadLetter, { expected: malformed.length });
-    assert.equal(letters.length, malformed.length, 'every malformed message is dead-lettered, once');
+    assert.equal(
+      letters.length,
+      malformed.length,
+      `every malformed message is dead-lettered, once; ${describeRepeatedLetters(letters)}; ingest logged: ${JSON.stringify(
+        ingest.logs.filter((l) => Number(l.level) >= 40).slice(0, 5),
+      )}`,
+    );
     // Match each malformed message to its dead letter by the original bytes it carries.
     const lettersByOriginal = new Map<string, DeadLetter[]>();
     for (const l of letters) {
@@ -224,7 +266,8 @@ test('killing ingest mid-stream and restarting it loses nothing and duplicates n
   const validCount = messages.filter((m) => m.kind === 'valid').length;
 
   const first = await startIngest(prefix, 'debug');
-  const producer = kafka.producer();
+  // Idempotent: a retried send must not put a second copy of a chunk into the raw topic.
+  const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   // Publish at a steady rate so the kill lands in the middle of the stream.
   const publishing = publishMessages(producer, topics.clickstreamRaw, messages, { rate: 4000, chunk: 200 });
