@@ -105,7 +105,7 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
     replicationFactor: 1,
   });
   await admin.disconnect();
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true }); // a retried send writes no second copy
   await producer.connect();
 
   const v1 = await writeSyntheticModel('sasrec-test-1', { numItems: 60, dim: 16, seed: 1 });

@@ -170,7 +170,8 @@ before(async () => {
     replicationFactor: 1,
   });
   await admin.disconnect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // idempotent: a retried send writes no second copy (kafkajs resends a whole request when one partition fails)
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
   await producer.connect();
 
   // Reference data: a catalog of ITEMS items and two published model versions.

@@ -192,7 +192,7 @@ before(async () => {
     replicationFactor: 1,
   });
   await admin.disconnect();
-  producer = kafka.producer();
+  producer = kafka.producer({ idempotent: true }); // a retried send writes no second copy
   await producer.connect();
   await producer.send({
     topic: topics.catalog,

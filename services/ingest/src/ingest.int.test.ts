@@ -159,7 +159,8 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
   const duplicates = messages.filter((m) => m.kind === 'duplicate');
   assert.ok(malformed.length > 400 && duplicates.length > 150, 'the stream has the requested mix');
 
-  // Idempotent: a retried send must not put a second copy of a chunk into the raw topic.
+  // Idempotent: kafkajs resends a whole request when one partition fails; without it, a retry
+  // writes a second copy of the partitions that had succeeded.
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   await publishMessages(producer, topics.clickstreamRaw, messages, { rate: 0 });
@@ -266,7 +267,8 @@ test('killing ingest mid-stream and restarting it loses nothing and duplicates n
   const validCount = messages.filter((m) => m.kind === 'valid').length;
 
   const first = await startIngest(prefix, 'debug');
-  // Idempotent: a retried send must not put a second copy of a chunk into the raw topic.
+  // Idempotent: kafkajs resends a whole request when one partition fails; without it, a retry
+  // writes a second copy of the partitions that had succeeded.
   const producer = kafka.producer({ idempotent: true });
   await producer.connect();
   // Publish at a steady rate so the kill lands in the middle of the stream.

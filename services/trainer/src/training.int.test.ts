@@ -90,7 +90,7 @@ async function plantChains(
   options: { items: number; users: number; steps: number; firstUser?: number },
 ): Promise<void> {
   const { items, users, steps, firstUser = 0 } = options;
-  const producer = kafka.producer();
+  const producer = kafka.producer({ idempotent: true }); // a retried send writes no second copy
   await producer.connect();
   const messages = [];
   let t = Date.now() - 3600_000;
