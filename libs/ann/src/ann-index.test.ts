@@ -156,6 +156,37 @@ test('calibration stops at the cap and says so; targetRecall 0 keeps efSearch as
   assert.deepEqual({ ...asyncCapped.calibration!, ms: 0 }, { ...cal, ms: 0 });
 });
 
+test("users' interest vectors, when given, must reach the target too: efSearch rises where item-derived queries pass", () => {
+  const dim = 16;
+  const vectors = new ClusteredVectors(dim, 20, 4);
+  const items = vectors.sample(4000, (i) => i % 20);
+  // users unlike any item: each the mean of items from two different clusters
+  const users = new Float32Array(300 * dim);
+  for (let u = 0; u < 300; u++)
+    for (let d = 0; d < dim; d++)
+      users[u * dim + d] = (items[((u * 7) % 4000) * dim + d]! + items[((u * 13 + 1) % 4000) * dim + d]!) / 2;
+  const graph = { m: 4, efConstruction: 20, calibrationK: 50, efSearch: 10 };
+  const itemsOnly = AnnIndex.build(items, dim, graph).calibration!;
+  const withUsers = AnnIndex.build(items, dim, { ...graph, userQueries: users }).calibration!;
+  assert.equal(itemsOnly.recallBy.users, undefined);
+  // a model without a user sample passes undefined: the default (none), as if not given
+  assert.deepEqual(
+    { ...AnnIndex.build(items, dim, { ...graph, userQueries: undefined }).calibration!, ms: 0 },
+    { ...itemsOnly, ms: 0 },
+  );
+  assert.equal(withUsers.queries, 200 + 200, 'up to calibrationQueries of the users');
+  assert.ok(
+    withUsers.efSearch > itemsOnly.efSearch,
+    `ef ${withUsers.efSearch} with users, ${itemsOnly.efSearch} without`,
+  );
+  // the same graph and item queries: the rungs both tried measured the same item recall
+  itemsOnly.ladder.forEach((r, i) => assert.equal(withUsers.ladder[i]!.recallBy.items, r.recall));
+  for (const r of withUsers.ladder) assert.equal(r.recall, Math.min(r.recallBy.items, r.recallBy.users!));
+  assert.equal(withUsers.reached, true, `recall ${JSON.stringify(withUsers.recallBy)}`);
+  assert.ok(withUsers.recallBy.users! >= 0.97 && withUsers.recallBy.items >= 0.97);
+  assert.ok(withUsers.ladder.slice(0, -1).every((r) => r.recall < 0.97));
+});
+
 test('efLadder: floor x 1, 1.25, 1.5, 2, ... then the cap', () => {
   assert.deepEqual(efLadder(100, 1000), [100, 125, 150, 200, 250, 300, 400, 500, 600, 800, 1000]);
   assert.deepEqual(efLadder(100, 100), [100]);

@@ -38,6 +38,13 @@ export interface AnnOptions {
    * same answers, faster searches) or left in insertion order (for comparisons).
    */
   layout?: 'breadth-first' | 'insertion';
+  /**
+   * Real users' interest vectors (n x dim, e.g. a model's `userSample`): calibration then also
+   * requires the target on up to `calibrationQueries` of them. Users' vectors are not item-like
+   * (on a model trained on Amazon Beauty, efSearch 100 gave recall 0.99 on item-derived queries
+   * and 0.89 on users').
+   */
+  userQueries?: Float32Array;
 }
 
 /**
@@ -58,6 +65,7 @@ export const DEFAULT_ANN: Required<AnnOptions> = {
   spareCapacity: 1024,
   seed: 100,
   layout: 'breadth-first',
+  userQueries: new Float32Array(0),
 };
 
 /** What a saved index needs besides its graph file (see `AnnIndex.save`). */
@@ -82,28 +90,31 @@ export interface AnnLayout {
 }
 
 /**
- * What calibration chose and measured. The sample (deterministic in `seed`) resembles users'
- * interest vectors, which live in the items' space: 60% are vectors of random items, 40% the
- * mean of one of those and 1–3 of its exact top-k items (a focused taste). Means of random
- * items from different categories (a diffuse taste) are left out: at 100,000 clustered items
- * their recall stays near 0.6 even at efSearch 1000, so they would pin every index to the cap
- * (docs/benchmarks.md, "ANN index: recall and cost at 100,000 items").
+ * What calibration chose and measured. The item-derived sample (deterministic in `seed`): 60%
+ * are vectors of random items (SimilarItems' queries), 40% the mean of one of those and 1–3 of
+ * its exact top-k items (a focused taste). Means of random items from different categories (a
+ * diffuse taste) are left out: at 100,000 synthetic clustered items their recall stays near 0.6
+ * even at efSearch 1000, so they would pin every index to the cap (docs/benchmarks.md, "ANN
+ * index: recall and cost at 100,000 items"). With `userQueries` (a trained model's sample of
+ * real users' vectors), those must reach the target as well.
  */
 export interface AnnCalibration {
   /** The efSearch the index searches with: the first on the ladder that reached the target, else the cap. */
   efSearch: number;
-  /** Recall@k on the sample at that efSearch. */
+  /** Recall@k at that efSearch: the lower of the item-derived and the users' queries'. */
   recall: number;
+  /** Recall@k of each kind of query at that efSearch (`users` only with `userQueries`). */
+  recallBy: { items: number; users?: number };
   /** The target; `reached` is false when even `maxEfSearch` fell short of it. */
   target: number;
   reached: boolean;
   k: number;
-  /** Queries in the sample. */
+  /** Queries in the sample (item-derived plus users'). */
   queries: number;
   /** Time calibration took (exact search of the sample plus the ladder's searches). */
   ms: number;
   /** Every rung tried, in order. */
-  ladder: { efSearch: number; recall: number }[];
+  ladder: { efSearch: number; recall: number; recallBy: { items: number; users?: number } }[];
 }
 
 export interface AnnHit {
@@ -147,7 +158,9 @@ export class AnnIndex {
     /** false: the graph comes from a file (load), not empty */
     init = true,
   ) {
-    this.opts = { ...DEFAULT_ANN, ...opts };
+    // an option given as undefined takes its default (a spread would copy the undefined)
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+    this.opts = { ...DEFAULT_ANN, ...given };
     this.capacity = capacity;
     this.index = new HierarchicalNSW('l2', dim + 1);
     this.ef = this.opts.efSearch;
@@ -223,7 +236,7 @@ export class AnnIndex {
       efSearch: this.ef,
       calibration: this.calibrated,
       layout: this.laidOut,
-      opts: this.opts,
+      opts: { ...this.opts, userQueries: DEFAULT_ANN.userQueries }, // used up by calibration
     };
   }
 
@@ -286,9 +299,20 @@ export class AnnIndex {
     this.ef = Math.max(1, Math.round(ef));
   }
 
+  /** Recall@k at the current efSearch of `sample` (one query per row) against its exact top k. */
+  private *recallOn(sample: Float32Array, truth: number[][], k: number): Generator<void, number> {
+    const approx: number[][] = [];
+    for (let i = 0; i < truth.length; i++) {
+      approx.push(this.search(sample.subarray(i * this.dim, (i + 1) * this.dim), k).labels);
+      if (i % 50 === 49) yield;
+    }
+    return truth.length > 0 ? recallAtK(approx, truth) : 1;
+  }
+
   /**
    * Raises efSearch over a ladder (x1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, ... of the floor,
-   * then the cap) until recall@k on a sample of queries reaches the target. Yields every few
+   * then the cap) until recall@k reaches the target on the item-derived sample and, when
+   * given, on the users' queries. Yields every few
    * exact searches or ladder rungs so that buildAsync can give the event loop a turn.
    */
   private *calibrate(vectors: Float32Array): Generator<void, void> {
@@ -307,14 +331,7 @@ export class AnnIndex {
     const items = Math.min(q, Math.max(1, Math.round(q * 0.6)));
     const queries = new Float32Array(q * dim);
     for (let at = 0; at < items; at++) queries.set(row(vectors, Math.floor(rand() * n)), at * dim);
-    const exact: number[][] = [];
-    const BLOCK = 8;
-    for (let at = 0; at < items; at += BLOCK) {
-      exact.push(
-        ...exactTopKMany(vectors, dim, queries.subarray(at * dim, Math.min(items, at + BLOCK) * dim), k),
-      );
-      yield;
-    }
+    const exact = yield* exactTopKInSteps(vectors, dim, queries.subarray(0, items * dim), k);
     for (let at = items; at < q; at++) {
       // a focused taste: the mean of an item and 1–3 of its exact nearest items
       const anchor = (at - items) % items;
@@ -328,32 +345,30 @@ export class AnnIndex {
         queries[at * dim + d] = sum / parts.length;
       }
     }
-    for (let at = items; at < q; at += BLOCK) {
-      exact.push(
-        ...exactTopKMany(vectors, dim, queries.subarray(at * dim, Math.min(q, at + BLOCK) * dim), k),
-      );
-      yield;
-    }
-    const ladder: { efSearch: number; recall: number }[] = [];
+    exact.push(...(yield* exactTopKInSteps(vectors, dim, queries.subarray(items * dim), k)));
+    const u = Math.min(q, Math.floor(this.opts.userQueries.length / dim));
+    const users = this.opts.userQueries.subarray(0, u * dim);
+    const exactUsers = yield* exactTopKInSteps(vectors, dim, users, k);
+    const ladder: AnnCalibration['ladder'] = [];
     for (const ef of efLadder(floor, cap)) {
       this.ef = ef;
-      const approx: number[][] = [];
-      for (let i = 0; i < q; i++) {
-        approx.push(this.search(queries.subarray(i * dim, (i + 1) * dim), k).labels);
-        if (i % 50 === 49) yield;
-      }
-      const recall = q > 0 ? recallAtK(approx, exact) : 1;
-      ladder.push({ efSearch: ef, recall });
+      const recallBy = {
+        items: yield* this.recallOn(queries, exact, k),
+        ...(u > 0 ? { users: yield* this.recallOn(users, exactUsers, k) } : {}),
+      };
+      const recall = Math.min(recallBy.items, recallBy.users ?? 1);
+      ladder.push({ efSearch: ef, recall, recallBy });
       if (recall >= targetRecall) break;
     }
     const last = ladder[ladder.length - 1]!;
     this.calibrated = {
       efSearch: last.efSearch,
       recall: last.recall,
+      recallBy: last.recallBy,
       target: targetRecall,
       reached: last.recall >= targetRecall,
       k,
-      queries: q,
+      queries: q + u,
       ms: Math.round(performance.now() - started),
       ladder,
     };
@@ -416,4 +431,20 @@ export function efLadder(floor: number, cap: number): number[] {
       if (ef > (out[out.length - 1] ?? 0)) out.push(ef);
     }
   }
+}
+
+/** Exact top k of each query (one per row), eight queries per step: a generator step yields between. */
+function* exactTopKInSteps(
+  vectors: Float32Array,
+  dim: number,
+  queries: Float32Array,
+  k: number,
+): Generator<void, number[][]> {
+  const out: number[][] = [];
+  const n = queries.length / dim;
+  for (let at = 0; at < n; at += 8) {
+    out.push(...exactTopKMany(vectors, dim, queries.subarray(at * dim, Math.min(n, at + 8) * dim), k));
+    yield;
+  }
+  return out;
 }

@@ -20,7 +20,7 @@ function randomSequences(n: number, items: number, seed: number): Int32Array[] {
   );
 }
 
-test('save -> load gives identical encodings, item embeddings, transitions and served scores', async () => {
+test('save -> load gives identical encodings, item embeddings, transitions, served scores and user sample', async () => {
   const itemIds = Array.from({ length: 30 }, (_, i) => `item-${i}`);
   const sequences = randomSequences(80, 30, 1);
   const { model } = await trainSequenceModel(
@@ -39,6 +39,15 @@ test('save -> load gives identical encodings, item embeddings, transitions and s
       log: silent,
     },
   );
+  // training leaves a sample of users' interest vectors, each a prefix of a training sequence
+  const sample = model.userSample!;
+  assert.equal(sample.length, 80 * 8, 'one draw per user here (fewer users than USER_SAMPLE_SIZE)');
+  const prefixes = sequences.flatMap((s) => Array.from(s, (_, i) => s.subarray(0, i + 1)));
+  const encoded = model.encodeUsers(prefixes);
+  const isPrefixVector = (v: Float32Array) =>
+    prefixes.some((_, p) => v.every((x, d) => Math.abs(x - encoded[p * 8 + d]!) < 1e-5));
+  for (let u = 0; u < 80; u++)
+    assert.ok(isPrefixVector(sample.subarray(u * 8, (u + 1) * 8)), `sampled vector ${u}`);
   model.transitions = Transitions.count(sequences, 30);
   model.blend = { weight: 1.5, transform: 'log1p' };
   const dir = mkdtempSync(join(tmpdir(), 'reco-model-'));
@@ -61,10 +70,12 @@ test('save -> load gives identical encodings, item embeddings, transitions and s
     assert.equal(loaded.itemIndex('nope'), undefined);
     assert.equal(loaded.dim, 8);
     assert.deepEqual(loaded.blend, { weight: 1.5, transform: 'log1p' });
+    assert.deepEqual(loaded.userSample, sample);
     const m = SequenceModel.readManifest(vdir);
     assert.equal(m.version, 'v1');
     assert.equal(m.dataWatermark, 'offset 123');
     assert.equal(m.metrics['val_NDCG@10'], 0.5);
+    assert.deepEqual(m.userSample, { count: 80 });
     const u = model.encodeUsers([probe[0]]);
     const a = ServedScorer.fromModel(model).scoreCandidates(u, probe[0]);
     const b = ServedScorer.fromModel(loaded).scoreCandidates(u, probe[0]);

@@ -37,6 +37,8 @@ export interface Manifest extends ModelMeta {
   blend: BlendConfig | null;
   /** Free-form training facts (epochs, best epoch, train seconds, ...). */
   training?: Record<string, unknown>;
+  /** Interest vectors of sampled training users (`user-sample.bin`); absent in older artifacts. */
+  userSample?: { count: number } | null;
 }
 
 export interface SequenceModelParts {
@@ -48,6 +50,7 @@ export interface SequenceModelParts {
   transitions?: Transitions;
   blend?: BlendConfig;
   training?: Record<string, unknown>;
+  userSample?: Float32Array;
 }
 
 const ENCODE_BATCH = 1024;
@@ -66,6 +69,12 @@ export class SequenceModel {
   transitions: Transitions | undefined;
   blend: BlendConfig | undefined;
   training: Record<string, unknown> | undefined;
+  /**
+   * Interest vectors (n x dim) of a sample of the users it was trained on, at random points of
+   * their histories: what serving's ANN queries look like, so an index can check its recall on
+   * them (item vectors as queries overstate it).
+   */
+  userSample: Float32Array | undefined;
   private readonly tf: TF;
   /** @internal */ readonly net: SasRecNet;
   private readonly idMask: Float32Array | undefined;
@@ -85,6 +94,7 @@ export class SequenceModel {
     this.transitions = parts.transitions;
     this.blend = parts.blend;
     this.training = parts.training;
+    this.userSample = parts.userSample;
   }
 
   get numItems(): number {
@@ -188,6 +198,7 @@ export class SequenceModel {
         Buffer.concat([bytes(t.rowStart), bytes(t.cols), bytes(t.weights)]),
       );
     }
+    if (this.userSample) writeFileSync(join(dir, 'user-sample.bin'), bytes(this.userSample));
     const manifest: Manifest = {
       format: ARTIFACT_FORMAT,
       formatVersion: ARTIFACT_FORMAT_VERSION,
@@ -203,6 +214,7 @@ export class SequenceModel {
       transitions: t ? { window: t.window, lastItems: t.lastItems, nnz: t.cols.length } : null,
       blend: this.blend ?? null,
       training: this.training,
+      userSample: this.userSample ? { count: this.userSample.length / this.dim } : null,
     };
     // written last: a directory with a manifest is complete
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
@@ -265,6 +277,7 @@ export class SequenceModel {
       transitions,
       blend: m.blend ?? undefined,
       training: m.training,
+      userSample: m.userSample ? f32(readFileSync(join(dir, 'user-sample.bin'))) : undefined,
     });
   }
 

@@ -457,7 +457,29 @@ export async function trainSequenceModel(
   };
   if (resume) report.resumedFromEpoch = resume.epoch;
   model.training = { ...report, epochs: epochs.length };
+  model.userSample = sampleUserVectors(model, input.sequences, mulberry32(train.seed ^ 0x05e1));
   return { model, report };
+}
+
+/** Users in a model's sample of interest vectors (`SequenceModel.userSample`). */
+export const USER_SAMPLE_SIZE = 300;
+
+/**
+ * Interest vectors of up to USER_SAMPLE_SIZE random training users, each encoded from a random
+ * prefix of their sequence: a user is served at every point of their history, not only at its end.
+ */
+export function sampleUserVectors(
+  model: SequenceModel,
+  sequences: readonly Int32Array[],
+  rand: Rand,
+): Float32Array {
+  const users = sequences.filter((s) => s.length > 0);
+  const picked: Int32Array[] = [];
+  for (let i = 0; i < Math.min(USER_SAMPLE_SIZE, users.length); i++) {
+    const s = users[Math.floor(rand() * users.length)]!;
+    picked.push(s.subarray(0, 1 + Math.floor(rand() * s.length)));
+  }
+  return model.encodeUsers(picked);
 }
 
 type Adam = ReturnType<TF['train']['adam']>;

@@ -13,7 +13,13 @@ import {
 } from '@reco/platform';
 import { ModelWatcher } from '@reco/realtime';
 import { experimentFromSettings } from '@reco/experiments';
-import { type InferenceConfig, pinnedVersions, recommenderSettings, requestLimits } from './config';
+import {
+  annOptions,
+  type InferenceConfig,
+  pinnedVersions,
+  recommenderSettings,
+  requestLimits,
+} from './config';
 import { Catalog } from './domain/catalog';
 import { CatalogConsumer } from './adapters/catalog-consumer';
 import { ImpressionPublisher } from './adapters/impressions';
@@ -51,15 +57,7 @@ export class InferenceRuntime {
     const pinned = pinnedVersions(experimentFromSettings(config));
     this.registry = new ModelRegistry(
       config.INFERENCE_KEEP_VERSIONS,
-      {
-        m: config.INFERENCE_ANN_M,
-        efConstruction: config.INFERENCE_ANN_EF_CONSTRUCTION,
-        efSearch: config.INFERENCE_ANN_EF_SEARCH,
-        targetRecall: config.INFERENCE_ANN_TARGET_RECALL,
-        maxEfSearch: config.INFERENCE_ANN_MAX_EF_SEARCH,
-        calibrationK: config.INFERENCE_ANN_CANDIDATES,
-        thread: { build: 'build' as const, search: true, none: false }[config.INFERENCE_ANN_THREAD],
-      },
+      annOptions(config),
       () => this.catalog.all(),
       logger,
       (v) => {

@@ -9,6 +9,7 @@ import {
   type Experiment,
 } from '@reco/experiments';
 import { commonSettings, loadConfig, setting } from '@reco/platform';
+import type { SearcherOptions } from '@reco/ann';
 import type { RequestLimits } from './domain/validation';
 import type { RecommenderSettings } from './recommender';
 
@@ -148,6 +149,17 @@ export const requestLimits = (c: InferenceConfig): RequestLimits => ({
   maxIdLength: c.INFERENCE_MAX_ID_LENGTH,
   maxQueryLength: c.INFERENCE_MAX_QUERY_LENGTH,
   maxFilterValues: c.INFERENCE_MAX_FILTER_VALUES,
+});
+
+/** How each model version's ANN index is built, calibrated and placed. */
+export const annOptions = (c: InferenceConfig): SearcherOptions => ({
+  m: c.INFERENCE_ANN_M,
+  efConstruction: c.INFERENCE_ANN_EF_CONSTRUCTION,
+  efSearch: c.INFERENCE_ANN_EF_SEARCH,
+  targetRecall: c.INFERENCE_ANN_TARGET_RECALL,
+  maxEfSearch: c.INFERENCE_ANN_MAX_EF_SEARCH,
+  calibrationK: c.INFERENCE_ANN_CANDIDATES,
+  thread: ({ build: 'build', search: true, none: false } as const)[c.INFERENCE_ANN_THREAD],
 });
 
 export const recommenderSettings = (c: InferenceConfig): RecommenderSettings => ({

@@ -190,6 +190,8 @@ export class ModelRegistry {
     const model = await SequenceModel.load(artifactDir(m.artifactUri));
     const ann = await buildSearcher(model.itemEmbeddings(), model.dim, {
       ...this.annOptions,
+      // what users' queries look like (older artifacts have none: item-derived queries only)
+      userQueries: model.userSample,
       onAddFailed: (label, message) =>
         this.logger.warn({ version: m.modelVersion, label, err: message }, 'item not indexed'),
     });
@@ -220,6 +222,7 @@ export class ModelRegistry {
         // the index's search candidate list, calibrated to the target recall when it was built
         annEfSearch: ann.efSearch,
         annRecall: ann.calibration ? Math.round(ann.calibration.recall * 1e4) / 1e4 : undefined,
+        annRecallOnUsers: ann.calibration?.recallBy.users,
         annTargetReached: ann.calibration?.reached,
         annCalibrationMs: ann.calibration?.ms,
         annLayout: ann.layout.order,
