@@ -12,7 +12,8 @@
  *   its mean search time (one thread, searches one after another);
  * - overlap of the online top 10 with the offline top 10;
  * - HR@10 and NDCG@10 of the target, offline and online (and online with exact instead of ANN
- *   retrieval), history items excluded from every ranking as the offline protocol does.
+ *   retrieval), history items excluded from every ranking and ties counted as the evaluation CLI
+ *   counts them.
  *
  * Needs a model artifact trained on the dataset's ids, e.g. from
  * `pnpm reco evaluate --data <file> --model served --model-opt save=<dir>`.
@@ -22,7 +23,15 @@
  * Not a test: it asserts nothing. JSON on stdout.
  */
 import { buildSearcher, exactTopKMany, recallAtK } from '@reco/ann';
-import { leaveOneOut, loadDataset, mulberry32, type DatasetFormat } from '@reco/evaluation';
+import {
+  DATASET_FORMATS,
+  MetricAccumulator,
+  leaveOneOut,
+  loadDataset,
+  mulberry32,
+  topKOfRow,
+  type DatasetFormat,
+} from '@reco/evaluation';
 import { SequenceModel } from '@reco/model';
 import { ServingVersion } from '../adapters/model-registry';
 import { annOptions, loadInferenceConfig } from '../config';
@@ -36,50 +45,40 @@ function required(name: string): string {
   return v;
 }
 
-/** Rank (1-based) of `target` among items not in `excluded`, by descending score; ties count against it. */
-function rankOf(
+/**
+ * Adds the target's rank among `items` (by `scores`, same order; excluded items not ranked) to
+ * `metrics`, as the evaluation CLI counts it (ties: its default mode); a target that is not among
+ * the items is a miss.
+ */
+function addRanking(
+  metrics: MetricAccumulator,
   target: number,
-  scoreOf: (item: number) => number,
-  items: Iterable<number>,
-  excluded: Set<number>,
-) {
-  const t = scoreOf(target);
-  let rank = 1;
-  for (const i of items) if (i !== target && !excluded.has(i) && scoreOf(i) >= t) rank++;
-  return rank;
-}
-
-function topK(
-  items: readonly number[],
+  items: ArrayLike<number>,
   scores: ArrayLike<number>,
   excluded: Set<number>,
-  k: number,
-): number[] {
-  return items
-    .map((item, i) => ({ item, s: scores[i]! }))
-    .filter((x) => !excluded.has(x.item))
-    .sort((a, b) => b.s - a.s || a.item - b.item)
-    .slice(0, k)
-    .map((x) => x.item);
+): void {
+  let at = -1;
+  for (let i = 0; i < items.length; i++) if (items[i] === target) at = i;
+  if (at < 0) return metrics.add(Number.POSITIVE_INFINITY, 0);
+  let higher = 0;
+  let ties = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (i === at || excluded.has(items[i]!)) continue;
+    if (scores[i]! > scores[at]!) higher++;
+    else if (scores[i] === scores[at]) ties++;
+  }
+  metrics.add(higher, ties);
 }
 
-class Quality {
-  private hits = 0;
-  private ndcg = 0;
-  private n = 0;
-  add(rank: number | undefined) {
-    this.n++;
-    if (rank !== undefined && rank <= K) {
-      this.hits++;
-      this.ndcg += 1 / Math.log2(rank + 1);
-    }
-  }
-  get result() {
-    return { hr10: round(this.hits / this.n), ndcg10: round(this.ndcg / this.n) };
-  }
-}
+/** Top K of `items` by `scores` (same order), excluded items skipped. */
+const topOf = (items: readonly number[], scores: ArrayLike<number>, excluded: Set<number>) =>
+  topKOfRow(scores, K, (i) => excluded.has(items[i]!)).map((i) => items[i]!);
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
+const quality = (m: MetricAccumulator) => {
+  const r = m.result();
+  return { hr10: round(r[`HR@${K}`]!), ndcg10: round(r[`NDCG@${K}`]!) };
+};
 
 async function main() {
   // inference's settings as deployed; the bench itself connects to neither Kafka nor Redis
@@ -89,11 +88,15 @@ async function main() {
     ...process.env,
   });
   const modelDir = required('CANDIDATES_BENCH_MODEL');
-  const dataset = loadDataset(
-    required('CANDIDATES_BENCH_DATA'),
-    (process.env.CANDIDATES_BENCH_FORMAT ?? 'seq') as DatasetFormat,
-  );
+  const format = (process.env.CANDIDATES_BENCH_FORMAT ?? 'seq') as DatasetFormat;
+  if (!DATASET_FORMATS.includes(format))
+    throw new Error(`CANDIDATES_BENCH_FORMAT: '${format}' is not one of ${DATASET_FORMATS.join(', ')}`);
   const sampleSize = Number(process.env.CANDIDATES_BENCH_USERS ?? 3000);
+  if (!Number.isInteger(sampleSize) || sampleSize < 1)
+    throw new Error(
+      `CANDIDATES_BENCH_USERS: '${process.env.CANDIDATES_BENCH_USERS}' is not a positive integer`,
+    );
+  const dataset = loadDataset(required('CANDIDATES_BENCH_DATA'), format);
   const model = await SequenceModel.load(modelDir);
   // The dataset's item index → the model's label (the model was trained on the dataset's ids).
   const labelOf = dataset.itemIds.map((id) => model.itemIndex(id) ?? -1);
@@ -129,9 +132,9 @@ async function main() {
   for (let u = 0; u < sample.length; u++) approximate.push((await ann.search(userVector(u), kAnn)).labels);
   const annSearchUs = Number(process.hrtime.bigint() - started) / 1e3 / sample.length;
 
-  const offline = new Quality();
-  const online = new Quality();
-  const onlineExact = new Quality();
+  const offline = new MetricAccumulator([K]);
+  const online = new MetricAccumulator([K]);
+  const onlineExact = new MetricAccumulator([K]);
   let overlap = 0;
   let candidates = 0;
   const allItems = Array.from({ length: model.numItems }, (_, i) => i);
@@ -142,24 +145,20 @@ async function main() {
     const target = labelOf[sample[u]!.target]!;
     // offline: the served function over the whole catalog
     const full = v.score(user, recent, allItems);
-    offline.add(rankOf(target, (i) => full[i]!, allItems, excluded));
-    const offlineTop = topK(allItems, full, excluded, K);
+    addRanking(offline, target, allItems, full, excluded);
+    const offlineTop = topOf(allItems, full, excluded);
     // online: the same function over the candidates only
     const transitions = v.transitionCandidates(recent, config.INFERENCE_TRANSITION_CANDIDATES);
-    for (const [retrieved, quality] of [
+    for (const [retrieved, metrics] of [
       [approximate[u]!, online],
       [exact[u]!, onlineExact],
     ] as const) {
       const labels = [...new Set([...retrieved, ...transitions])];
       const scores = v.score(user, recent, labels);
-      const position = new Map(labels.map((l, i) => [l, i]));
-      const p = position.get(target);
-      quality.add(
-        p === undefined ? undefined : rankOf(target, (i) => scores[position.get(i)!]!, labels, excluded),
-      );
-      if (quality === online) {
+      addRanking(metrics, target, labels, scores, excluded);
+      if (metrics === online) {
         candidates += labels.length;
-        const top = new Set(topK(labels, scores, excluded, K));
+        const top = new Set(topOf(labels, scores, excluded));
         overlap += offlineTop.filter((i) => top.has(i)).length / K;
       }
     }
@@ -181,9 +180,9 @@ async function main() {
     annSearchUs: Math.round(annSearchUs),
     meanCandidates: Math.round(candidates / sample.length),
     top10Overlap: round(overlap / sample.length),
-    offline: offline.result,
-    online: online.result,
-    onlineExactRetrieval: onlineExact.result,
+    offline: quality(offline),
+    online: quality(online),
+    onlineExactRetrieval: quality(onlineExact),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
