@@ -7,4 +7,4 @@ export * from './served';
 export * from './sequence-model';
 export * from './trainer';
 export * from './transitions';
-export { mulberry32 } from './rng';
+export { mulberry32, shuffleInPlace } from './rng';

@@ -41,7 +41,7 @@ test('save -> load gives identical encodings, item embeddings, transitions, serv
   );
   // training leaves a sample of users' interest vectors, each a prefix of a training sequence
   const sample = model.userSample!;
-  assert.equal(sample.length, 80 * 8, 'one draw per user here (fewer users than USER_SAMPLE_SIZE)');
+  assert.equal(sample.length, 80 * 8, 'every user once here (fewer users than USER_SAMPLE_SIZE)');
   const prefixes = sequences.flatMap((s) => Array.from(s, (_, i) => s.subarray(0, i + 1)));
   const encoded = model.encodeUsers(prefixes);
   const isPrefixVector = (v: Float32Array) =>

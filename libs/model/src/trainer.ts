@@ -465,8 +465,9 @@ export async function trainSequenceModel(
 export const USER_SAMPLE_SIZE = 300;
 
 /**
- * Interest vectors of up to USER_SAMPLE_SIZE random training users, each encoded from a random
- * prefix of their sequence: a user is served at every point of their history, not only at its end.
+ * Interest vectors of up to USER_SAMPLE_SIZE distinct random training users, each encoded from a
+ * random prefix of their sequence: a user is served at every point of their history, not only at
+ * its end.
  */
 export function sampleUserVectors(
   model: SequenceModel,
@@ -474,12 +475,10 @@ export function sampleUserVectors(
   rand: Rand,
 ): Float32Array {
   const users = sequences.filter((s) => s.length > 0);
-  const picked: Int32Array[] = [];
-  for (let i = 0; i < Math.min(USER_SAMPLE_SIZE, users.length); i++) {
-    const s = users[Math.floor(rand() * users.length)]!;
-    picked.push(s.subarray(0, 1 + Math.floor(rand() * s.length)));
-  }
-  return model.encodeUsers(picked);
+  shuffleInPlace(users, rand);
+  return model.encodeUsers(
+    users.slice(0, USER_SAMPLE_SIZE).map((s) => s.subarray(0, 1 + Math.floor(rand() * s.length))),
+  );
 }
 
 type Adam = ReturnType<TF['train']['adam']>;

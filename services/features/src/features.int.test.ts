@@ -15,7 +15,14 @@ import {
   writeSyntheticModel,
   type UserState,
 } from '@reco/realtime';
-import { spawnService, uniquePrefix, useTestInfra, type TestService, testKafka } from '@reco/testing';
+import {
+  inputProducer,
+  spawnService,
+  uniquePrefix,
+  useTestInfra,
+  type TestService,
+  testKafka,
+} from '@reco/testing';
 
 const MAIN = join(__dirname, 'main.js');
 const env = useTestInfra();
@@ -105,7 +112,7 @@ test('a clean event changes the user’s sequence and vector in Redis; a new mod
     replicationFactor: 1,
   });
   await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true }); // a retried send writes no second copy
+  const producer = inputProducer(kafka);
   await producer.connect();
 
   const v1 = await writeSyntheticModel('sasrec-test-1', { numItems: 60, dim: 16, seed: 1 });

@@ -25,6 +25,7 @@ import {
   type TestInfra,
   type TestService,
   testKafka,
+  inputProducer,
 } from '@reco/testing';
 import { Outcome, OutcomeType } from '@reco/contracts';
 import type { MetricsView } from './queries';
@@ -170,8 +171,7 @@ before(async () => {
     replicationFactor: 1,
   });
   await admin.disconnect();
-  // idempotent: a retried send writes no second copy (kafkajs resends a whole request when one partition fails)
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true });
+  producer = inputProducer(kafka, { createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
   // Reference data: a catalog of ITEMS items and two published model versions.

@@ -29,6 +29,7 @@ import {
   type TestInfra,
   type TestService,
   testKafka,
+  inputProducer,
 } from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -192,7 +193,7 @@ before(async () => {
     replicationFactor: 1,
   });
   await admin.disconnect();
-  producer = kafka.producer({ idempotent: true }); // a retried send writes no second copy
+  producer = inputProducer(kafka);
   await producer.connect();
   await producer.send({
     topic: topics.catalog,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type Kafka } from 'kafkajs';
 import { ClickstreamEvent, DeadLetter, topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages, type GeneratedMessage } from '@reco/loadgen';
-import { ensureTopics } from '@reco/platform';
+import { ensureTopics, fetchTopicEnds } from '@reco/platform';
 import {
   getTestInfra,
   readTopic,
@@ -14,6 +14,7 @@ import {
   type LogEntry,
   type TestInfra,
   testKafka,
+  inputProducer,
 } from '@reco/testing';
 import { Redis, pseudonymize } from '@reco/platform';
 import { dedupKey, dedupShard } from './domain/dedup-shards';
@@ -80,7 +81,7 @@ async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return (await fetchTopicEnds(admin, topic)).reduce((n, p) => n + Number(p.high), 0);
   } finally {
     await admin.disconnect();
   }
@@ -159,9 +160,7 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
   const duplicates = messages.filter((m) => m.kind === 'duplicate');
   assert.ok(malformed.length > 400 && duplicates.length > 150, 'the stream has the requested mix');
 
-  // Idempotent: kafkajs resends a whole request when one partition fails; without it, a retry
-  // writes a second copy of the partitions that had succeeded.
-  const producer = kafka.producer({ idempotent: true });
+  const producer = inputProducer(kafka);
   await producer.connect();
   await publishMessages(producer, topics.clickstreamRaw, messages, { rate: 0 });
   await producer.disconnect();
@@ -267,9 +266,7 @@ test('killing ingest mid-stream and restarting it loses nothing and duplicates n
   const validCount = messages.filter((m) => m.kind === 'valid').length;
 
   const first = await startIngest(prefix, 'debug');
-  // Idempotent: kafkajs resends a whole request when one partition fails; without it, a retry
-  // writes a second copy of the partitions that had succeeded.
-  const producer = kafka.producer({ idempotent: true });
+  const producer = inputProducer(kafka);
   await producer.connect();
   // Publish at a steady rate so the kill lands in the middle of the stream.
   const publishing = publishMessages(producer, topics.clickstreamRaw, messages, { rate: 4000, chunk: 200 });

@@ -16,6 +16,7 @@ import {
   type TestInfra,
   type TestService,
   testKafka,
+  inputProducer,
 } from '@reco/testing';
 import type { CheckpointRun } from './adapters/checkpoint-store';
 import type { RunReport } from './training-run';
@@ -90,7 +91,7 @@ async function plantChains(
   options: { items: number; users: number; steps: number; firstUser?: number },
 ): Promise<void> {
   const { items, users, steps, firstUser = 0 } = options;
-  const producer = kafka.producer({ idempotent: true }); // a retried send writes no second copy
+  const producer = inputProducer(kafka);
   await producer.connect();
   const messages = [];
   let t = Date.now() - 3600_000;

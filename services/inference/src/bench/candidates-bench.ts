@@ -12,8 +12,7 @@
  *   its mean search time (one thread, searches one after another);
  * - overlap of the online top 10 with the offline top 10;
  * - HR@10 and NDCG@10 of the target, offline and online (and online with exact instead of ANN
- *   retrieval), history items excluded from every ranking and ties counted as the evaluation CLI
- *   counts them.
+ *   retrieval), each ranked as the evaluation's `full` protocol ranks (`fullRank`).
  *
  * Needs a model artifact trained on the dataset's ids, e.g. from
  * `pnpm reco evaluate --data <file> --model served --model-opt save=<dir>`.
@@ -32,7 +31,7 @@ import {
   topKOfRow,
   type DatasetFormat,
 } from '@reco/evaluation';
-import { SequenceModel } from '@reco/model';
+import { SequenceModel, fullRank, shuffleInPlace } from '@reco/model';
 import { ServingVersion } from '../adapters/model-registry';
 import { annOptions, loadInferenceConfig } from '../config';
 
@@ -46,33 +45,23 @@ function required(name: string): string {
 }
 
 /**
- * Adds the target's rank among `items` (by `scores`, same order; excluded items not ranked) to
- * `metrics`, as the evaluation CLI counts it (ties: its default mode); a target that is not among
- * the items is a miss.
+ * A ranking of the catalog (`row`: a score per item, -Infinity for items it leaves out): the
+ * target's rank goes into `metrics` as the evaluation's `full` protocol counts it (history items
+ * removed, ties toward the average position; a target left out is a miss), and its top K returns.
  */
-function addRanking(
-  metrics: MetricAccumulator,
+function judge(
+  row: Float32Array,
   target: number,
-  items: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  excluded: Set<number>,
-): void {
-  let at = -1;
-  for (let i = 0; i < items.length; i++) if (items[i] === target) at = i;
-  if (at < 0) return metrics.add(Number.POSITIVE_INFINITY, 0);
-  let higher = 0;
-  let ties = 0;
-  for (let i = 0; i < items.length; i++) {
-    if (i === at || excluded.has(items[i]!)) continue;
-    if (scores[i]! > scores[at]!) higher++;
-    else if (scores[i] === scores[at]) ties++;
-  }
-  metrics.add(higher, ties);
+  history: Int32Array,
+  metrics: MetricAccumulator,
+  mark: Uint8Array,
+): number[] {
+  metrics.add(row[target]! > -Infinity ? fullRank(row, target, history, mark) : Infinity, 0);
+  for (const h of history) mark[h] = 1;
+  const top = topKOfRow(row, K, (i) => mark[i] === 1 || row[i] === -Infinity);
+  for (const h of history) mark[h] = 0;
+  return top;
 }
-
-/** Top K of `items` by `scores` (same order), excluded items skipped. */
-const topOf = (items: readonly number[], scores: ArrayLike<number>, excluded: Set<number>) =>
-  topKOfRow(scores, K, (i) => excluded.has(items[i]!)).map((i) => items[i]!);
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 const quality = (m: MetricAccumulator) => {
@@ -104,11 +93,7 @@ async function main() {
     Int32Array.from(Array.from(s, (i) => labelOf[i]!).filter((l) => l >= 0));
 
   const cases = leaveOneOut(dataset).test.filter((c) => labelOf[c.target]! >= 0);
-  const rand = mulberry32(42); // a fixed sample: runs compare
-  for (let i = cases.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [cases[i], cases[j]] = [cases[j]!, cases[i]!];
-  }
+  shuffleInPlace(cases, mulberry32(42)); // a fixed sample: runs compare
   const sample = cases.slice(0, sampleSize);
   log(`${model.numItems} items, ${model.dim}-d; ${sample.length} of ${cases.length} test users`);
 
@@ -138,15 +123,14 @@ async function main() {
   let overlap = 0;
   let candidates = 0;
   const allItems = Array.from({ length: model.numItems }, (_, i) => i);
+  const mark = new Uint8Array(model.numItems);
   for (let u = 0; u < sample.length; u++) {
     const user = userVector(u);
-    const recent = Array.from(histories[u]!);
-    const excluded = new Set(recent);
+    const history = histories[u]!;
+    const recent = Array.from(history);
     const target = labelOf[sample[u]!.target]!;
     // offline: the served function over the whole catalog
-    const full = v.score(user, recent, allItems);
-    addRanking(offline, target, allItems, full, excluded);
-    const offlineTop = topOf(allItems, full, excluded);
+    const offlineTop = judge(v.score(user, recent, allItems), target, history, offline, mark);
     // online: the same function over the candidates only
     const transitions = v.transitionCandidates(recent, config.INFERENCE_TRANSITION_CANDIDATES);
     for (const [retrieved, metrics] of [
@@ -155,10 +139,11 @@ async function main() {
     ] as const) {
       const labels = [...new Set([...retrieved, ...transitions])];
       const scores = v.score(user, recent, labels);
-      addRanking(metrics, target, labels, scores, excluded);
+      const row = new Float32Array(model.numItems).fill(-Infinity);
+      labels.forEach((l, i) => (row[l] = scores[i]!));
+      const top = new Set(judge(row, target, history, metrics, mark));
       if (metrics === online) {
         candidates += labels.length;
-        const top = new Set(topOf(labels, scores, excluded));
         overlap += offlineTop.filter((i) => top.has(i)).length / K;
       }
     }
