@@ -8,3 +8,4 @@ export * from './metrics';
 export * from './health';
 export * from './bootstrap';
 export * from './pseudonym';
+export * from './consumer-state';

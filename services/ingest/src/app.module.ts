@@ -76,7 +76,7 @@ export class IngestModule {
               (err) => {
                 logger.fatal(
                   { err: String(err) },
-                  'transaction commit failed: exiting so that a restart resumes from stable offsets',
+                  'ingest cannot go on (a transaction commit of unknown outcome, or a consumer that will not restart): exiting so that a restart resumes from stable offsets',
                 );
                 process.exit(1);
               },

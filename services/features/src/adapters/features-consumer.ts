@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { ClickstreamEvent, EventType, topicNames } from '@reco/contracts';
-import { ensureTopics, type Logger } from '@reco/platform';
+import { ConsumerState, ensureTopics, exitProcess, type Logger } from '@reco/platform';
 import { Interaction, itemHash } from '@reco/realtime';
 import type { FeaturesConfig } from '../config';
 import { INTERACTION_WEIGHT, applyEvents, type StateLimits, type UserEvent } from '../domain/user-events';
@@ -27,7 +27,7 @@ const MAX_CAS_ATTEMPTS = 5;
  */
 export class FeaturesConsumer {
   private consumer?: Consumer;
-  private running = false;
+  private state?: ConsumerState;
   private readonly topics: ReturnType<typeof topicNames>;
 
   constructor(
@@ -47,7 +47,7 @@ export class FeaturesConsumer {
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.state?.isConsuming ?? false;
   }
 
   async ensureTopics(): Promise<void> {
@@ -74,20 +74,15 @@ export class FeaturesConsumer {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topics.eventsClean, fromBeginning: true });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.running = false;
-      this.logger.error({ err: String(e.payload.error) }, 'consumer crashed');
-    });
+    this.state = new ConsumerState(this.consumer, this.logger, exitProcess(this.logger));
     await this.consumer.run({
       partitionsConsumedConcurrently: this.config.FEATURES_CONCURRENCY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.running = true;
     this.logger.info({ topic: this.topics.eventsClean }, 'features consuming');
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     await this.consumer?.disconnect();
   }
 

@@ -7,7 +7,7 @@ import {
   Impression,
   topicNames,
 } from '@reco/contracts';
-import { ensureTopics, type Logger } from '@reco/platform';
+import { ConsumerState, ensureTopics, exitProcess, type Logger } from '@reco/platform';
 import { attributionOptions, type FeedbackConfig } from '../config';
 import { Attributor, type Effect, type EventInput, type OutcomeKind } from '../domain/attribution';
 import { incrementsFrom } from '../domain/online-metrics';
@@ -47,7 +47,7 @@ export class FeedbackConsumer {
   private assigned = new Set<number>();
   private readonly impressionLag = new Map<number, number>();
   private tickTimer?: NodeJS.Timeout;
-  private running = false;
+  private state?: ConsumerState;
   private readonly topics: ReturnType<typeof topicNames>;
   readonly outcomesTopic: string;
 
@@ -64,7 +64,7 @@ export class FeedbackConsumer {
   }
 
   get isRunning(): boolean {
-    return this.running;
+    return this.state?.isConsuming ?? false;
   }
 
   async start(): Promise<void> {
@@ -111,10 +111,7 @@ export class FeedbackConsumer {
       this.assigned = next;
       this.logger.info({ partitions: [...next].sort((a, b) => a - b) }, 'feedback partitions assigned');
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      this.running = false;
-      this.logger.error({ err: String(e.payload.error) }, 'consumer crashed');
-    });
+    this.state = new ConsumerState(this.consumer, this.logger, exitProcess(this.logger));
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [this.topics.impressions, this.topics.eventsClean],
@@ -125,7 +122,6 @@ export class FeedbackConsumer {
       partitionsConsumedConcurrently: this.config.FEEDBACK_CONCURRENCY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    this.running = true;
     this.tickTimer = setInterval(() => void this.tick(), this.config.FEEDBACK_TICK_MS);
     this.logger.info(
       { topics: [this.topics.impressions, this.topics.eventsClean], outcomes: this.outcomesTopic },
@@ -134,7 +130,6 @@ export class FeedbackConsumer {
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     if (this.tickTimer) clearInterval(this.tickTimer);
     await this.consumer?.disconnect();
     // Let a tick in flight finish its write.
@@ -262,7 +257,7 @@ export class FeedbackConsumer {
 
   /** Advances idle partitions (their watermarks move with processing time) and reads lag. */
   private async tick(): Promise<void> {
-    if (!this.running) return;
+    if (!this.isRunning) return;
     try {
       await this.readLag();
       for (const partition of this.assigned) {
