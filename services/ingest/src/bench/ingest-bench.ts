@@ -5,7 +5,7 @@
  *
  * Needs the local Kafka and Redis (`pnpm infra:up`). Not a test: it asserts nothing.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1);
+const STALL_MS = 120_000;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const repo = join(__dirname, '..', '..', '..', '..');
@@ -75,6 +76,8 @@ async function run(kafka: Kafka, prefix: string) {
     ...serviceNodeFlags(join(repo, 'services', 'ingest')),
     ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
   ];
+  let exited: string | undefined;
+  let stopping = false;
   // More replicas = more consumer-group members, as ops scale ingest.
   const children = Array.from({ length: REPLICAS }, (_, r) => {
     const child = spawn(
@@ -96,27 +99,38 @@ async function run(kafka: Kafka, prefix: string) {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
-    createInterface({ input: child.stdout! }).on('line', () => undefined);
+    // Its warnings and errors (LOG_LEVEL=warn) go to stderr: a run that stalls says why.
+    createInterface({ input: child.stdout! }).on('line', (line) => log(`ingest ${r}: ${line}`));
+    child.on('exit', (code, signal) => {
+      if (!stopping) exited = `ingest ${r} exited early (code ${code}, signal ${signal})`;
+    });
     return child;
   });
 
   // Throughput from the first committed batch to the last, read from the group's offsets.
+  // A run whose offsets stop moving for STALL_MS (start-up included) ends as a failure.
   let first: { t: number; n: number } | undefined;
   let done = 0;
-  const deadline = Date.now() + 30 * 60_000;
-  while (Date.now() < deadline) {
+  let moved = { t: Date.now(), n: 0 };
+  while (!exited && Date.now() - moved.t < STALL_MS) {
     await new Promise((r) => setTimeout(r, 200));
     const offsets = await admin.fetchOffsets({ groupId, topics: [topics.clickstreamRaw] });
     done = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
     if (!first && done > 0) first = { t: Date.now(), n: done };
+    if (done > moved.n) moved = { t: Date.now(), n: done };
     if (done >= N) break;
   }
   const end = Date.now();
   // The ingest processes' CPU (user + system), read before they shut down: the steadier figure.
   const cpuSeconds = children.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
-  for (const child of children) child.kill('SIGTERM');
+  stopping = true;
+  // Stopped before the run's topics go: a consumer still fetching would log their deletion.
+  await Promise.all(children.map(stopChild));
   await admin.disconnect();
-  if (!first || done < N) throw new Error(`ingest processed only ${done} of ${N} events`);
+  if (!first || done < N)
+    throw new Error(
+      `ingest processed only ${done} of ${N} events: ${exited ?? `no progress for ${STALL_MS / 1000} s`}`,
+    );
   const ingestRate = (done - first.n) / ((end - first.t) / 1000);
 
   log(`running Kafka's ProducerPerformance with ${N} records of ${recordSize} bytes (the ceiling)`);
@@ -184,6 +198,19 @@ async function run(kafka: Kafka, prefix: string) {
   log(
     `ingest ${result.ingest_events_per_second} events/s (${result.ingest_cpu_seconds} CPU s); ProducerPerformance ${result.producer_performance_records_per_second} records/s; ratio ${result.ratio}`,
   );
+}
+
+/** SIGTERM (ingest drains and leaves its group), SIGKILL after 20 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 /** User + system CPU seconds of a live process, from /proc/<pid>/stat (NaN where unavailable). */
