@@ -14,6 +14,21 @@ after(async () => {
 
 const logger = createLogger('consumer-state-test', 'fatal');
 
+/** A consumer of a new one-partition topic, with its ConsumerState and what it gave up on. */
+async function watchedConsumer(name: string, sessionTimeout: number) {
+  const topic = await topicFor(name);
+  const consumer = testKafka(infra, 'consumer-state-test').consumer({
+    groupId: `${topic}-group`,
+    sessionTimeout,
+    heartbeatInterval: Math.floor(sessionTimeout / 3),
+  });
+  const givenUp: Error[] = [];
+  const state = new ConsumerState(consumer, logger, (err) => givenUp.push(err));
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  return { consumer, state, givenUp };
+}
+
 async function topicFor(name: string): Promise<string> {
   const kafka = testKafka(infra, 'consumer-state-test');
   const topic = `${uniquePrefix('platform-consumer-state')}${name}`;
@@ -25,18 +40,9 @@ async function topicFor(name: string): Promise<string> {
 }
 
 test('a consumer whose first join fails for good is not consuming after run() resolves', async () => {
-  const topic = await topicFor('refused');
   // Below the broker's group.min.session.timeout.ms (6 s): the join is refused with
   // INVALID_SESSION_TIMEOUT, which kafkajs does not retry or restart from.
-  const consumer = testKafka(infra, 'consumer-state-test').consumer({
-    groupId: `${topic}-group`,
-    sessionTimeout: 1000,
-    heartbeatInterval: 300,
-  });
-  const givenUp: Error[] = [];
-  const state = new ConsumerState(consumer, logger, (err) => givenUp.push(err));
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  const { consumer, state, givenUp } = await watchedConsumer('refused', 1000);
   await consumer.run({ eachMessage: async () => undefined }); // resolves: the crash is handled inside
   try {
     assert.equal(state.isConsuming, false, 'a flag set after run() would say true here');
@@ -48,17 +54,8 @@ test('a consumer whose first join fails for good is not consuming after run() re
 });
 
 test('a consumer is consuming once it joined, and not after it stopped', async () => {
-  const topic = await topicFor('joined');
-  const consumer = testKafka(infra, 'consumer-state-test').consumer({
-    groupId: `${topic}-group`,
-    sessionTimeout: 6000,
-    heartbeatInterval: 1000,
-  });
-  const givenUp: Error[] = [];
-  const state = new ConsumerState(consumer, logger, (err) => givenUp.push(err));
+  const { consumer, state, givenUp } = await watchedConsumer('joined', 6000);
   assert.equal(state.isConsuming, false, 'not before it joined');
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
   try {
     await consumer.run({ eachMessage: async () => undefined }); // resolves after the first join
     assert.equal(state.isConsuming, true);
