@@ -14,7 +14,12 @@ import type { Logger } from './logger';
 export class ConsumerState {
   private state: 'starting' | 'consuming' | 'restarting' | 'stopped' = 'starting';
 
-  constructor(consumer: Pick<Consumer, 'on' | 'events'>, logger: Logger, onGivenUp: (err: Error) => void) {
+  constructor(
+    consumer: Pick<Consumer, 'on' | 'events'>,
+    logger: Logger,
+    /** None: the service goes on without this consumer, and `isConsuming` says so. */
+    onGivenUp: (err: Error) => void = () => undefined,
+  ) {
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.state = 'consuming';
     });

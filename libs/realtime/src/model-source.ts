@@ -27,6 +27,8 @@ export class ModelWatcher {
     private readonly onError: (err: unknown, m: ModelPublished) => void,
     /** Older versions to load as well (e.g. versions an experiment arm pins). */
     private readonly keepFromHistory: (m: ModelPublished) => boolean = () => false,
+    /** Told of the consumer before it runs, e.g. to watch its health. */
+    private readonly onConsumer: (consumer: Consumer) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -34,6 +36,7 @@ export class ModelWatcher {
       groupId: `${this.groupPrefix}-${randomUUID()}`,
       readUncommitted: false,
     });
+    this.onConsumer(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({

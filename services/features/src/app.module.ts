@@ -1,6 +1,7 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { topicNames } from '@reco/contracts';
 import {
+  ConsumerState,
   HEALTH_CHECKS,
   HealthChecks,
   OpsController,
@@ -32,6 +33,8 @@ export class FeaturesRuntime {
   readonly consumer: FeaturesConsumer;
   readonly popularity: PopularityStore;
   readonly reencoder: Reencoder;
+  /** Whether the catalog's and the model-published topic's consumers are consuming. */
+  readonly consumers: { catalog?: ConsumerState; models?: ConsumerState } = {};
   private refreshTimer?: NodeJS.Timeout;
   private reencoding: Promise<unknown> = Promise.resolve();
 
@@ -53,7 +56,13 @@ export class FeaturesRuntime {
       maxBatch: config.FEATURES_ENCODE_MAX_BATCH,
       maxWaitMs: config.FEATURES_ENCODE_MAX_WAIT_MS,
     });
-    this.catalog = new CatalogView(kafka, topics.catalog, config.FEATURES_GROUP_ID, metrics);
+    this.catalog = new CatalogView(
+      kafka,
+      topics.catalog,
+      config.FEATURES_GROUP_ID,
+      metrics,
+      (consumer) => (this.consumers.catalog = new ConsumerState(consumer, logger)),
+    );
     this.reencoder = new Reencoder(
       this.redis,
       config.REDIS_KEY_PREFIX,
@@ -76,6 +85,8 @@ export class FeaturesRuntime {
       },
       (err, m) =>
         logger.error({ err: String(err), version: m.modelVersion, uri: m.artifactUri }, 'model load failed'),
+      undefined,
+      (consumer) => (this.consumers.models = new ConsumerState(consumer, logger)),
     );
     this.consumer = new FeaturesConsumer(
       kafka,
@@ -131,6 +142,10 @@ class FeaturesLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationBootstrap() {
     this.health.register('redis', async () => (await this.runtime.redis.ping()) === 'PONG');
     this.health.register('kafka-consumer', () => this.runtime.consumer.isRunning);
+    // The catalog and model feeds: without them features goes on with the categories and model
+    // it has (a restart would likely meet the same fault), and /healthz says so.
+    this.health.register('catalog-consumer', () => this.runtime.consumers.catalog?.isConsuming ?? false);
+    this.health.register('model-consumer', () => this.runtime.consumers.models?.isConsuming ?? false);
     await this.runtime.start();
   }
 

@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown
 import type { Producer } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
 import {
+  ConsumerState,
   HEALTH_CHECKS,
   HealthChecks,
   OpsController,
@@ -42,6 +43,8 @@ export class InferenceRuntime {
   readonly grpc: GrpcServer;
   private readonly catalogConsumer: CatalogConsumer;
   private readonly watcher: ModelWatcher;
+  /** Whether the catalog's and the model-published topic's consumers are consuming. */
+  readonly consumers: { catalog?: ConsumerState; models?: ConsumerState } = {};
   private readonly producer: Producer;
   private readonly impressions: ImpressionPublisher;
   private readonly kafka;
@@ -102,6 +105,7 @@ export class InferenceRuntime {
         metrics.catalogItems.set(this.catalog.size);
       },
       (id) => this.search.remove(id),
+      (consumer) => (this.consumers.catalog = new ConsumerState(consumer, logger)),
     );
     this.watcher = new ModelWatcher(
       this.kafka,
@@ -113,6 +117,7 @@ export class InferenceRuntime {
       (err, m) =>
         logger.error({ err: String(err), version: m.modelVersion, uri: m.artifactUri }, 'model load failed'),
       (m) => pinned.has(m.modelVersion),
+      (consumer) => (this.consumers.models = new ConsumerState(consumer, logger)),
     );
     this.recommender = new Recommender({
       catalog: this.catalog,
@@ -172,6 +177,10 @@ class InferenceLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
   async onApplicationBootstrap() {
     // Redis is not a liveness condition: without it inference answers non-personalized.
     this.health.register('grpc', () => true);
+    // A replica whose catalog or model feed stopped serves stale items or an old model. It goes
+    // on serving (a restart would likely meet the same fault), and /healthz says so.
+    this.health.register('catalog-consumer', () => this.runtime.consumers.catalog?.isConsuming ?? false);
+    this.health.register('model-consumer', () => this.runtime.consumers.models?.isConsuming ?? false);
     await this.runtime.start();
   }
 

@@ -226,6 +226,22 @@ after(async () => {
   await infra?.stop();
 });
 
+test('/healthz of features and inference reports each of their Kafka consumers consuming', async () => {
+  const checks = async (service: TestService) => {
+    const { port } = await service.waitFor('http listening');
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    return ((await health.json()) as { checks: Record<string, boolean> }).checks;
+  };
+  const featuresChecks = await checks(features);
+  assert.equal(featuresChecks['kafka-consumer'], true);
+  assert.equal(featuresChecks['catalog-consumer'], true);
+  assert.equal(featuresChecks['model-consumer'], true);
+  const inferenceChecks = await checks(inference);
+  assert.equal(inferenceChecks['catalog-consumer'], true);
+  assert.equal(inferenceChecks['model-consumer'], true);
+});
+
 test('bad requests get INVALID_ARGUMENT naming the field', async () => {
   const f = noFilters();
   const cases: [string, () => Promise<unknown>][] = [

@@ -18,6 +18,8 @@ export class CatalogView {
     private readonly topic: string,
     private readonly groupPrefix: string,
     private readonly metrics: FeaturesMetrics,
+    /** Told of the consumer before it runs, e.g. to watch its health. */
+    private readonly onConsumer: (consumer: Consumer) => void = () => undefined,
   ) {}
 
   category(itemId: string): number | undefined {
@@ -37,6 +39,7 @@ export class CatalogView {
     try {
       const ends = await fetchTopicEnds(admin, this.topic);
       this.consumer = this.kafka.consumer({ groupId, readUncommitted: false });
+      this.onConsumer(this.consumer);
       await this.consumer.connect();
       await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
       await this.consumer.run({

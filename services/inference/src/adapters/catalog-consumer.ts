@@ -19,6 +19,8 @@ export class CatalogConsumer {
     /** The item's description goes to the lexical index only (the catalog does not keep it). */
     private readonly onItem: (item: ItemFacts, description: string) => void,
     private readonly onRemove: (itemId: string) => void,
+    /** Told of the consumer before it runs, e.g. to watch its health. */
+    private readonly onConsumer: (consumer: Consumer) => void = () => undefined,
   ) {}
 
   get isCaughtUp(): boolean {
@@ -30,6 +32,7 @@ export class CatalogConsumer {
       groupId: `${this.groupPrefix}-catalog-${randomUUID()}`,
       readUncommitted: false,
     });
+    this.onConsumer(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({
