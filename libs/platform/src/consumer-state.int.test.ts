@@ -23,7 +23,8 @@ async function watchedConsumer(name: string, sessionTimeout: number) {
     heartbeatInterval: Math.floor(sessionTimeout / 3),
   });
   const givenUp: Error[] = [];
-  const state = new ConsumerState(consumer, logger, (err) => givenUp.push(err));
+  const state = new ConsumerState(logger, (err) => givenUp.push(err));
+  state.watch(consumer);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   return { consumer, state, givenUp };

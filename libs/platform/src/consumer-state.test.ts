@@ -20,7 +20,8 @@ function fakeConsumer() {
 test('a crash kafkajs restarts from is not healthy until the consumer joins again', () => {
   const { consumer, emit } = fakeConsumer();
   const givenUp: Error[] = [];
-  const state = new ConsumerState(consumer, createLogger('test', 'fatal'), (err) => givenUp.push(err));
+  const state = new ConsumerState(createLogger('test', 'fatal'), (err) => givenUp.push(err));
+  state.watch(consumer);
   emit('GROUP_JOIN');
   assert.equal(state.isConsuming, true);
   emit('STOP'); // kafkajs disconnects before it reports the crash

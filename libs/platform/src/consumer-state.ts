@@ -15,26 +15,28 @@ export class ConsumerState {
   private state: 'starting' | 'consuming' | 'restarting' | 'stopped' = 'starting';
 
   constructor(
-    consumer: Pick<Consumer, 'on' | 'events'>,
-    logger: Logger,
+    private readonly logger: Logger,
     /** None: the service goes on without this consumer, and `isConsuming` says so. */
-    onGivenUp: (err: Error) => void = () => undefined,
-  ) {
+    private readonly onGivenUp: (err: Error) => void = () => undefined,
+  ) {}
+
+  /** Follows a consumer; call it before `run()`. */
+  readonly watch = (consumer: Pick<Consumer, 'on' | 'events'>): void => {
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.state = 'consuming';
     });
     consumer.on(consumer.events.CRASH, ({ payload: { error, restart } }) => {
       this.state = restart ? 'restarting' : 'stopped';
-      logger.error(
+      this.logger.error(
         { err: String(error), restart },
         restart ? 'consumer crashed: kafkajs restarts it' : 'consumer crashed and will not restart',
       );
-      if (!restart) onGivenUp(error);
+      if (!restart) this.onGivenUp(error);
     });
     consumer.on(consumer.events.STOP, () => {
       this.state = 'stopped';
     });
-  }
+  };
 
   get isConsuming(): boolean {
     return this.state === 'consuming';

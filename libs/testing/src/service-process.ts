@@ -83,3 +83,20 @@ export function spawnService(main: string, env: Record<string, string>): TestSer
     });
   return { child, exited, logs, waitFor };
 }
+
+/**
+ * SIGTERM (a service drains and leaves its group), SIGKILL after `graceMs`; resolves once the
+ * process has exited. Benchmarks stop their services this way before deleting the run's topics:
+ * a consumer still fetching would log their deletion as errors.
+ */
+export function stopProcess(child: ChildProcess, graceMs = 20_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -34,7 +34,8 @@ export class FeaturesRuntime {
   readonly popularity: PopularityStore;
   readonly reencoder: Reencoder;
   /** Whether the catalog's and the model-published topic's consumers are consuming. */
-  readonly consumers: { catalog?: ConsumerState; models?: ConsumerState } = {};
+  readonly catalogFeed: ConsumerState;
+  readonly modelFeed: ConsumerState;
   private refreshTimer?: NodeJS.Timeout;
   private reencoding: Promise<unknown> = Promise.resolve();
 
@@ -44,6 +45,8 @@ export class FeaturesRuntime {
     readonly logger: Logger,
   ) {
     const kafka = createKafka('reco-features', config.KAFKA_BROKERS, logger);
+    this.catalogFeed = new ConsumerState(logger);
+    this.modelFeed = new ConsumerState(logger);
     const topics = topicNames(config.RECO_TOPIC_PREFIX);
     this.redis = createRedis(config.REDIS_URL, logger);
     const store = new UserStore(
@@ -61,7 +64,7 @@ export class FeaturesRuntime {
       topics.catalog,
       config.FEATURES_GROUP_ID,
       metrics,
-      (consumer) => (this.consumers.catalog = new ConsumerState(consumer, logger)),
+      this.catalogFeed.watch,
     );
     this.reencoder = new Reencoder(
       this.redis,
@@ -86,7 +89,7 @@ export class FeaturesRuntime {
       (err, m) =>
         logger.error({ err: String(err), version: m.modelVersion, uri: m.artifactUri }, 'model load failed'),
       undefined,
-      (consumer) => (this.consumers.models = new ConsumerState(consumer, logger)),
+      this.modelFeed.watch,
     );
     this.consumer = new FeaturesConsumer(
       kafka,
@@ -144,8 +147,8 @@ class FeaturesLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
     this.health.register('kafka-consumer', () => this.runtime.consumer.isRunning);
     // The catalog and model feeds: without them features goes on with the categories and model
     // it has (a restart would likely meet the same fault), and /healthz says so.
-    this.health.register('catalog-consumer', () => this.runtime.consumers.catalog?.isConsuming ?? false);
-    this.health.register('model-consumer', () => this.runtime.consumers.models?.isConsuming ?? false);
+    this.health.register('catalog-consumer', () => this.runtime.catalogFeed.isConsuming);
+    this.health.register('model-consumer', () => this.runtime.modelFeed.isConsuming);
     await this.runtime.start();
   }
 

@@ -44,7 +44,8 @@ export class InferenceRuntime {
   private readonly catalogConsumer: CatalogConsumer;
   private readonly watcher: ModelWatcher;
   /** Whether the catalog's and the model-published topic's consumers are consuming. */
-  readonly consumers: { catalog?: ConsumerState; models?: ConsumerState } = {};
+  readonly catalogFeed: ConsumerState;
+  readonly modelFeed: ConsumerState;
   private readonly producer: Producer;
   private readonly impressions: ImpressionPublisher;
   private readonly kafka;
@@ -55,6 +56,8 @@ export class InferenceRuntime {
     readonly logger: Logger,
   ) {
     this.kafka = createKafka('reco-inference', config.KAFKA_BROKERS, logger);
+    this.catalogFeed = new ConsumerState(logger);
+    this.modelFeed = new ConsumerState(logger);
     this.search = config.INFERENCE_SEARCH_THREAD ? new ThreadLexicalSearch() : new LocalLexicalSearch();
     const topics = topicNames(config.RECO_TOPIC_PREFIX);
     const pinned = pinnedVersions(experimentFromSettings(config));
@@ -105,7 +108,7 @@ export class InferenceRuntime {
         metrics.catalogItems.set(this.catalog.size);
       },
       (id) => this.search.remove(id),
-      (consumer) => (this.consumers.catalog = new ConsumerState(consumer, logger)),
+      this.catalogFeed.watch,
     );
     this.watcher = new ModelWatcher(
       this.kafka,
@@ -117,7 +120,7 @@ export class InferenceRuntime {
       (err, m) =>
         logger.error({ err: String(err), version: m.modelVersion, uri: m.artifactUri }, 'model load failed'),
       (m) => pinned.has(m.modelVersion),
-      (consumer) => (this.consumers.models = new ConsumerState(consumer, logger)),
+      this.modelFeed.watch,
     );
     this.recommender = new Recommender({
       catalog: this.catalog,
@@ -179,8 +182,8 @@ class InferenceLifecycle implements OnApplicationBootstrap, OnApplicationShutdow
     this.health.register('grpc', () => true);
     // A replica whose catalog or model feed stopped serves stale items or an old model. It goes
     // on serving (a restart would likely meet the same fault), and /healthz says so.
-    this.health.register('catalog-consumer', () => this.runtime.consumers.catalog?.isConsuming ?? false);
-    this.health.register('model-consumer', () => this.runtime.consumers.models?.isConsuming ?? false);
+    this.health.register('catalog-consumer', () => this.runtime.catalogFeed.isConsuming);
+    this.health.register('model-consumer', () => this.runtime.modelFeed.isConsuming);
     await this.runtime.start();
   }
 

@@ -27,7 +27,7 @@ const MAX_CAS_ATTEMPTS = 5;
  */
 export class FeaturesConsumer {
   private consumer?: Consumer;
-  private state?: ConsumerState;
+  private readonly state: ConsumerState;
   private readonly topics: ReturnType<typeof topicNames>;
 
   constructor(
@@ -44,10 +44,11 @@ export class FeaturesConsumer {
     private readonly logger: Logger,
   ) {
     this.topics = topicNames(config.RECO_TOPIC_PREFIX);
+    this.state = new ConsumerState(logger, exitProcess(logger));
   }
 
   get isRunning(): boolean {
-    return this.state?.isConsuming ?? false;
+    return this.state.isConsuming;
   }
 
   async ensureTopics(): Promise<void> {
@@ -74,7 +75,7 @@ export class FeaturesConsumer {
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topics.eventsClean, fromBeginning: true });
-    this.state = new ConsumerState(this.consumer, this.logger, exitProcess(this.logger));
+    this.state.watch(this.consumer);
     await this.consumer.run({
       partitionsConsumedConcurrently: this.config.FEATURES_CONCURRENCY,
       eachBatch: (payload) => this.handleBatch(payload),

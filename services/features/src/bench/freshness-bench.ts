@@ -27,7 +27,7 @@ import {
 } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
 import { decodeUserState, userKey, writeSyntheticModel } from '@reco/realtime';
-import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
+import { deleteTopicsWithPrefix, serviceNodeFlags, stopProcess } from '@reco/testing';
 
 const REPO = join(__dirname, '..', '..', '..', '..');
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -270,7 +270,7 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    for (const child of started) child.kill('SIGTERM');
+    await Promise.all(started.map((child) => stopProcess(child)));
     // the run's topics go too (left behind, runs filled the broker's disk)
     await deleteTopicsWithPrefix(kafka, prefix).catch((err) =>
       console.error('deleting the run topics:', err),

@@ -47,7 +47,7 @@ export class FeedbackConsumer {
   private assigned = new Set<number>();
   private readonly impressionLag = new Map<number, number>();
   private tickTimer?: NodeJS.Timeout;
-  private state?: ConsumerState;
+  private readonly state: ConsumerState;
   private readonly topics: ReturnType<typeof topicNames>;
   readonly outcomesTopic: string;
 
@@ -60,11 +60,12 @@ export class FeedbackConsumer {
     private readonly now: () => number = Date.now,
   ) {
     this.topics = topicNames(config.RECO_TOPIC_PREFIX);
+    this.state = new ConsumerState(logger, exitProcess(logger));
     this.outcomesTopic = this.topics.outcomes;
   }
 
   get isRunning(): boolean {
-    return this.state?.isConsuming ?? false;
+    return this.state.isConsuming;
   }
 
   async start(): Promise<void> {
@@ -111,7 +112,7 @@ export class FeedbackConsumer {
       this.assigned = next;
       this.logger.info({ partitions: [...next].sort((a, b) => a - b) }, 'feedback partitions assigned');
     });
-    this.state = new ConsumerState(this.consumer, this.logger, exitProcess(this.logger));
+    this.state.watch(this.consumer);
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [this.topics.impressions, this.topics.eventsClean],

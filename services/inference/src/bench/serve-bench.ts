@@ -24,7 +24,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AnnIndex, ClusteredVectors, DEFAULT_ANN, exactTopKMany, recallAtK } from '@reco/ann';
 import { CatalogItem, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
-import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
+import { deleteTopicsWithPrefix, serviceNodeFlags, stopProcess } from '@reco/testing';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -281,8 +281,7 @@ async function main() {
     };
     console.log(JSON.stringify(result));
   } finally {
-    inference.child.kill('SIGTERM');
-    floor.child.kill('SIGTERM');
+    await Promise.all([stopProcess(inference.child), stopProcess(floor.child)]);
     await producer.disconnect();
     // the bench's users are removed again (they are large)
     let cursor = '0';

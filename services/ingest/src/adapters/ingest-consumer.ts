@@ -38,7 +38,7 @@ export class IngestConsumer {
   /** Dedup confirmations of committed batches still in flight. */
   private readonly pendingConfirms = new Set<Promise<void>>();
   private readonly headers = new SharedHeaders();
-  private state?: ConsumerState;
+  private readonly state: ConsumerState;
   private readonly topics: ReturnType<typeof topicNames>;
 
   constructor(
@@ -51,10 +51,11 @@ export class IngestConsumer {
     private readonly onFatal: (err: unknown) => void = () => undefined,
   ) {
     this.topics = topicNames(config.RECO_TOPIC_PREFIX);
+    this.state = new ConsumerState(logger, onFatal);
   }
 
   get isRunning(): boolean {
-    return this.state?.isConsuming ?? false;
+    return this.state.isConsuming;
   }
 
   async start(): Promise<void> {
@@ -113,7 +114,7 @@ export class IngestConsumer {
       topics: [this.topics.clickstreamRaw, this.topics.catalogRaw],
       fromBeginning: true,
     });
-    this.state = new ConsumerState(this.consumer, this.logger, this.onFatal);
+    this.state.watch(this.consumer);
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -5,7 +5,7 @@
  *
  * Needs the local Kafka and Redis (`pnpm infra:up`). Not a test: it asserts nothing.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
-import { deleteTopicsWithPrefix, serviceNodeFlags } from '@reco/testing';
+import { deleteTopicsWithPrefix, serviceNodeFlags, stopProcess } from '@reco/testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
@@ -124,8 +124,7 @@ async function run(kafka: Kafka, prefix: string) {
   // The ingest processes' CPU (user + system), read before they shut down: the steadier figure.
   const cpuSeconds = children.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
   stopping = true;
-  // Stopped before the run's topics go: a consumer still fetching would log their deletion.
-  await Promise.all(children.map(stopChild));
+  await Promise.all(children.map((c) => stopProcess(c)));
   await admin.disconnect();
   if (!first || done < N)
     throw new Error(
@@ -198,19 +197,6 @@ async function run(kafka: Kafka, prefix: string) {
   log(
     `ingest ${result.ingest_events_per_second} events/s (${result.ingest_cpu_seconds} CPU s); ProducerPerformance ${result.producer_performance_records_per_second} records/s; ratio ${result.ratio}`,
   );
-}
-
-/** SIGTERM (ingest drains and leaves its group), SIGKILL after 20 s. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 /** User + system CPU seconds of a live process, from /proc/<pid>/stat (NaN where unavailable). */
