@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './topics';
 export * from './service-process';
+export * from './cpu';

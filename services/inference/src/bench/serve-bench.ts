@@ -15,8 +15,7 @@
  * is the whole result as JSON.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Redis from 'ioredis';
@@ -24,7 +23,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { AnnIndex, ClusteredVectors, DEFAULT_ANN, exactTopKMany, recallAtK } from '@reco/ann';
 import { CatalogItem, ModelPublished, topicNames } from '@reco/contracts';
 import { ensureTopics } from '@reco/platform';
-import { deleteTopicsWithPrefix, serviceNodeFlags, stopProcess } from '@reco/testing';
+import {
+  busyCores,
+  deleteTopicsWithPrefix,
+  machineTicks,
+  serviceNodeFlags,
+  stopProcess,
+} from '@reco/testing';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
@@ -258,9 +263,9 @@ async function main() {
         ['recommend', grpc],
       ] as const) {
         let before: Samples | undefined;
-        let machineBefore = cpuTicks();
+        let machineBefore = machineTicks();
         const r = await generate(`127.0.0.1:${port}`, rate, SECONDS, async () => {
-          machineBefore = cpuTicks();
+          machineBefore = machineTicks();
           if (name === 'recommend') before = await scrape();
         });
         const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
@@ -353,18 +358,6 @@ function parseMetrics(text: string): Samples {
  * stage, the mean micro-batch, event-loop delay (prom-client resets its histogram at every
  * scrape, so the scrape after the step covers the step) and garbage-collection time.
  */
-/** The machine's CPU ticks from /proc/stat: all of them, and those not idle. */
-function cpuTicks(): { busy: number; total: number } {
-  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  return { busy: total - ticks[3]! - (ticks[4] ?? 0), total };
-}
-
-/** Busy cores of the whole machine between two readings: whether a step was short of CPU, whoever used it. */
-function busyCores(before: { busy: number; total: number }, after = cpuTicks()): number {
-  return Math.round(((after.busy - before.busy) / (after.total - before.total)) * cpus().length * 100) / 100;
-}
-
 function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Record<string, unknown> {
   const delta = (key: string) => (after.get(key) ?? 0) - (before.get(key) ?? 0);
   /** The sample named `name` whatever its labels (the service adds service="inference"). */

@@ -6,7 +6,7 @@
  * Needs the local Kafka and Redis (`pnpm infra:up`). Not a test: it asserts nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,7 +15,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { topicNames } from '@reco/contracts';
 import { generateClickstream, publishMessages } from '@reco/loadgen';
 import { ensureTopics } from '@reco/platform';
-import { deleteTopicsWithPrefix, serviceNodeFlags, stopProcess } from '@reco/testing';
+import {
+  busyCores,
+  deleteTopicsWithPrefix,
+  machineTicks,
+  processCpuSeconds,
+  processName,
+  serviceNodeFlags,
+  stopProcess,
+  type MachineTicks,
+} from '@reco/testing';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
@@ -107,6 +116,9 @@ async function run(kafka: Kafka, prefix: string) {
     return child;
   });
 
+  // Who else spends the machine's CPU while ingest runs: the broker and Redis, when they run here.
+  const servers = await localServerPids(redisUrl);
+  let window: { machine: MachineTicks; cpu: ServerCpu } | undefined;
   // Throughput from the first committed batch to the last, read from the group's offsets.
   // A run whose offsets stop moving for STALL_MS (start-up included) ends as a failure.
   let first: { t: number; n: number } | undefined;
@@ -116,11 +128,15 @@ async function run(kafka: Kafka, prefix: string) {
     await new Promise((r) => setTimeout(r, 200));
     const offsets = await admin.fetchOffsets({ groupId, topics: [topics.clickstreamRaw] });
     done = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    if (!first && done > 0) first = { t: Date.now(), n: done };
+    if (!first && done > 0) {
+      first = { t: Date.now(), n: done };
+      window = { machine: machineTicks(), cpu: serverCpu(servers, children) };
+    }
     if (done > moved.n) moved = { t: Date.now(), n: done };
     if (done >= N) break;
   }
   const end = Date.now();
+  const windowEnd = { machine: machineTicks(), cpu: serverCpu(servers, children) };
   // The ingest processes' CPU (user + system), read before they shut down: the steadier figure.
   const cpuSeconds = children.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
   stopping = true;
@@ -131,6 +147,9 @@ async function run(kafka: Kafka, prefix: string) {
       `ingest processed only ${done} of ${N} events: ${exited ?? `no progress for ${STALL_MS / 1000} s`}`,
     );
   const ingestRate = (done - first.n) / ((end - first.t) / 1000);
+  // CPU seconds per 1,000,000 events over the measured window (first to last committed batch)
+  const perMillion = (key: keyof ServerCpu) =>
+    Number((((windowEnd.cpu[key] - window!.cpu[key]) / (done - first!.n)) * 1e6).toFixed(1));
 
   log(`running Kafka's ProducerPerformance with ${N} records of ${recordSize} bytes (the ceiling)`);
   const perfTopic = `${prefix}producer-perf`;
@@ -175,6 +194,13 @@ async function run(kafka: Kafka, prefix: string) {
     producer_performance_records_per_second: Math.round(ceiling),
     ratio: Number((ingestRate / ceiling).toFixed(3)),
     ingest_cpu_seconds: Number(cpuSeconds.toFixed(1)),
+    // Over the measured window only, per 1,000,000 events (null where the server is not local)
+    window_cpu_seconds_per_million: {
+      ingest: perMillion('ingest'),
+      broker: nullIfNaN(perMillion('broker')),
+      redis: nullIfNaN(perMillion('redis')),
+    },
+    window_machine_busy_cores: busyCores(window!.machine, windowEnd.machine),
     cores: cpus().length,
   };
   // The run's dedup window (one key per event, kept for a day) is of no further use: left
@@ -199,16 +225,42 @@ async function run(kafka: Kafka, prefix: string) {
   );
 }
 
-/** User + system CPU seconds of a live process, from /proc/<pid>/stat (NaN where unavailable). */
-function processCpuSeconds(pid: number | undefined): number {
+interface ServerCpu {
+  ingest: number;
+  broker: number;
+  redis: number;
+}
+
+const nullIfNaN = (x: number) => (Number.isNaN(x) ? null : x);
+
+/**
+ * The pids of the local Kafka broker (from deploy/local's pid file) and of Redis (its own
+ * `INFO server`), each only when that process runs on this machine.
+ */
+async function localServerPids(redisUrl: string): Promise<{ broker?: number; redis?: number }> {
+  const loopback = (host: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
+  const redisHere = loopback(new URL(redisUrl).hostname);
+  const brokerHere = brokers.every((b) => loopback(b.slice(0, b.lastIndexOf(':'))));
+  const pidFile = join(repo, '.state', 'kafka', 'kafka.pid');
+  const brokerPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
+  const redis = new Redis(redisUrl);
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime field 15, in clock ticks (100/s on Linux)
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
+    const redisPid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    return {
+      broker: brokerHere && brokerPid && processName(brokerPid) === 'java' ? brokerPid : undefined,
+      redis: redisHere && redisPid && processName(redisPid)?.startsWith('redis') ? redisPid : undefined,
+    };
+  } finally {
+    redis.disconnect();
   }
+}
+
+function serverCpu(pids: { broker?: number; redis?: number }, ingest: { pid?: number }[]): ServerCpu {
+  return {
+    ingest: ingest.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0),
+    broker: processCpuSeconds(pids.broker),
+    redis: processCpuSeconds(pids.redis),
+  };
 }
 
 main().catch((err) => {
