@@ -118,27 +118,24 @@ async function run(kafka: Kafka, prefix: string) {
 
   // Who else spends the machine's CPU while ingest runs: the broker and Redis, when they run here.
   const servers = await localServerPids(redisUrl);
-  let window: { machine: MachineTicks; cpu: ServerCpu } | undefined;
   // Throughput from the first committed batch to the last, read from the group's offsets.
   // A run whose offsets stop moving for STALL_MS (start-up included) ends as a failure.
-  let first: { t: number; n: number } | undefined;
+  // The window starts at the first committed batch, with the CPU readings taken then.
+  let first: { t: number; n: number; machine: MachineTicks; cpu: RunCpu } | undefined;
   let done = 0;
   let moved = { t: Date.now(), n: 0 };
   while (!exited && Date.now() - moved.t < STALL_MS) {
     await new Promise((r) => setTimeout(r, 200));
     const offsets = await admin.fetchOffsets({ groupId, topics: [topics.clickstreamRaw] });
     done = offsets[0]!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    if (!first && done > 0) {
-      first = { t: Date.now(), n: done };
-      window = { machine: machineTicks(), cpu: serverCpu(servers, children) };
-    }
+    if (!first && done > 0)
+      first = { t: Date.now(), n: done, machine: machineTicks(), cpu: runCpu(servers, children) };
     if (done > moved.n) moved = { t: Date.now(), n: done };
     if (done >= N) break;
   }
   const end = Date.now();
-  const windowEnd = { machine: machineTicks(), cpu: serverCpu(servers, children) };
-  // The ingest processes' CPU (user + system), read before they shut down: the steadier figure.
-  const cpuSeconds = children.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0);
+  // Read before the ingest processes shut down (their whole CPU so far is the steadier figure).
+  const last = { machine: machineTicks(), cpu: runCpu(servers, children) };
   stopping = true;
   await Promise.all(children.map((c) => stopProcess(c)));
   await admin.disconnect();
@@ -148,8 +145,9 @@ async function run(kafka: Kafka, prefix: string) {
     );
   const ingestRate = (done - first.n) / ((end - first.t) / 1000);
   // CPU seconds per 1,000,000 events over the measured window (first to last committed batch)
-  const perMillion = (key: keyof ServerCpu) =>
-    Number((((windowEnd.cpu[key] - window!.cpu[key]) / (done - first!.n)) * 1e6).toFixed(1));
+  const start = first;
+  const perMillion = (key: keyof RunCpu) =>
+    Number((((last.cpu[key] - start.cpu[key]) / (done - start.n)) * 1e6).toFixed(1));
 
   log(`running Kafka's ProducerPerformance with ${N} records of ${recordSize} bytes (the ceiling)`);
   const perfTopic = `${prefix}producer-perf`;
@@ -193,14 +191,14 @@ async function run(kafka: Kafka, prefix: string) {
     ingest_events_per_second: Math.round(ingestRate),
     producer_performance_records_per_second: Math.round(ceiling),
     ratio: Number((ingestRate / ceiling).toFixed(3)),
-    ingest_cpu_seconds: Number(cpuSeconds.toFixed(1)),
+    ingest_cpu_seconds: Number(last.cpu.ingest.toFixed(1)),
     // Over the measured window only, per 1,000,000 events (null where the server is not local)
     window_cpu_seconds_per_million: {
       ingest: perMillion('ingest'),
       broker: nullIfNaN(perMillion('broker')),
       redis: nullIfNaN(perMillion('redis')),
     },
-    window_machine_busy_cores: busyCores(window!.machine, windowEnd.machine),
+    window_machine_busy_cores: busyCores(first.machine, last.machine),
     cores: cpus().length,
   };
   // The run's dedup window (one key per event, kept for a day) is of no further use: left
@@ -225,7 +223,8 @@ async function run(kafka: Kafka, prefix: string) {
   );
 }
 
-interface ServerCpu {
+/** CPU seconds so far (user + system) of the run's ingest processes, the broker and Redis. */
+interface RunCpu {
   ingest: number;
   broker: number;
   redis: number;
@@ -255,7 +254,7 @@ async function localServerPids(redisUrl: string): Promise<{ broker?: number; red
   }
 }
 
-function serverCpu(pids: { broker?: number; redis?: number }, ingest: { pid?: number }[]): ServerCpu {
+function runCpu(pids: { broker?: number; redis?: number }, ingest: { pid?: number }[]): RunCpu {
   return {
     ingest: ingest.reduce((sum, c) => sum + processCpuSeconds(c.pid), 0),
     broker: processCpuSeconds(pids.broker),
