@@ -31,6 +31,7 @@ import {
   stopProcess,
 } from '@reco/testing';
 import { Interaction, encodeUserState, hash32, itemHash, userKey, writeSyntheticModel } from '@reco/realtime';
+import { servingTargets, type StepResult } from './serving-targets';
 
 const env = (k: string, d: string) => process.env[k] ?? d;
 const BROKERS = env('KAFKA_BROKERS', '127.0.0.1:9092');
@@ -283,7 +284,9 @@ async function main() {
       redisBytesPerUser: bytesPerUser,
       ann,
       steps,
+      targets: servingTargets(steps as unknown as StepResult[]),
     };
+    log(`targets: ${JSON.stringify(result.targets)}`);
     console.log(JSON.stringify(result));
   } finally {
     await Promise.all([stopProcess(inference.child), stopProcess(floor.child)]);
