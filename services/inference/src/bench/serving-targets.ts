@@ -39,14 +39,13 @@ export function servingTargets(steps: readonly StepResult[]): ServingTargets {
     );
   const floorHighest = highest('floor');
   const recommendHighest = highest('recommend');
-  const ratio = floor && recommend ? Math.round((recommend.p99 / floor.p99) * 100) / 100 : undefined;
   return {
-    ...(floor && recommend && ratio !== undefined
+    ...(floor && recommend
       ? {
           p99AtThousand: {
             floor: floor.p99,
             recommend: recommend.p99,
-            ratio,
+            ratio: Math.round((recommend.p99 / floor.p99) * 100) / 100,
             errors: recommend.errors,
             met: recommend.p99 <= MAX_P99_RATIO * floor.p99 && recommend.errors === 0,
           },
