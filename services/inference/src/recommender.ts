@@ -10,15 +10,17 @@ import {
 import { Interaction, MicroBatcher, type UserState } from '@reco/realtime';
 import type { Catalog } from './domain/catalog';
 import {
+  bestFirstOrder,
   categoryFirst,
   finalize,
+  finalizeBestFirst,
   matchReason,
   normalize,
   popularReason,
   similarReason,
-  type Candidate,
   type PopularCandidate,
   type RankedResult,
+  type RuleContext,
 } from './domain/ranking';
 import type { LexicalSearch } from './adapters/lexical-search';
 import { validateRecommend, validateSearch, validateSimilar, type RequestLimits } from './domain/validation';
@@ -96,21 +98,31 @@ export class Recommender {
   private readonly isKnownCategory = (c: string) =>
     this.d.catalog.size === 0 || this.d.catalog.isKnownCategory(c);
 
-  /** Runs a stage and records its time; synchronous stages are timed without yielding. */
-  private timed<T>(stage: string, f: () => Promise<T> | T): Promise<T> {
+  /** Runs an asynchronous stage and records its time. */
+  private timed<T>(stage: string, f: () => Promise<T>): Promise<T> {
     const t = process.hrtime.bigint();
-    const record = () =>
-      this.d.metrics.stageSeconds.observe({ stage }, Number(process.hrtime.bigint() - t) / 1e9);
-    let out: Promise<T> | T;
+    let out: Promise<T>;
     try {
       out = f();
     } catch (err) {
-      record();
+      this.record(stage, t);
       return Promise.reject(err);
     }
-    if (out instanceof Promise) return out.finally(record);
-    record();
-    return Promise.resolve(out);
+    return out.finally(() => this.record(stage, t));
+  }
+
+  /** Runs a synchronous stage and records its time, without a promise or a turn of its own. */
+  private timedSync<T>(stage: string, f: () => T): T {
+    const t = process.hrtime.bigint();
+    try {
+      return f();
+    } finally {
+      this.record(stage, t);
+    }
+  }
+
+  private record(stage: string, since: bigint): void {
+    this.d.metrics.stageSeconds.observe({ stage }, Number(process.hrtime.bigint() - since) / 1e9);
   }
 
   private check(deadline: number | undefined): void {
@@ -135,7 +147,7 @@ export class Recommender {
     const exclude = this.excluded(state, req.context?.itemId);
     if (armModel(arm).kind === 'popular') {
       // The baseline arm: the same business rules over popular items, no model.
-      const items = await this.timed('rules', () =>
+      const items = this.timedSync('rules', () =>
         this.popular(req.k, req.filters, exclude, req.context?.itemId),
       );
       return this.respond(
@@ -170,7 +182,7 @@ export class Recommender {
       // cold start, or personalization filtered too far: popular items fill the answer
       if (personalized) this.d.metrics.popularFill.inc({ method: 'Recommend' });
       const have = new Set(items.map((i) => i.itemId));
-      const more = await this.timed('rules', () =>
+      const more = this.timedSync('rules', () =>
         this.popular(req.k - items.length, req.filters, new Set([...exclude, ...have]), req.context?.itemId),
       );
       items = [...items, ...more];
@@ -226,7 +238,7 @@ export class Recommender {
       if (l !== undefined && l < pinned.numItems) recent.push(l);
     }
     if (recent.length === 0) return undefined;
-    const user = await this.timed('model', () => pinned.model.encodeUsers([Int32Array.from(recent)]));
+    const user = this.timedSync('model', () => pinned.model.encodeUsers([Int32Array.from(recent)]));
     return { version: pinned, user };
   }
 
@@ -252,13 +264,8 @@ export class Recommender {
       return found;
     });
     const scores = await this.timed('model', () => this.scorer.submit({ version: v, user, recent, labels }));
-    return this.timed('rules', () => {
-      const candidates: Candidate[] = labels.map((l, i) => ({
-        itemId: v.itemId(l),
-        score: scores[i],
-        reason: '',
-      }));
-      const ranked = finalize(candidates, k, this.ruleContext(filters, exclude));
+    return this.timedSync('rules', () => {
+      const ranked = rankLabels(v, labels, scores, '', k, this.ruleContext(filters, exclude));
       // reasons: the viewed item each recommendation is closest to
       const anchors = state.recent
         .filter((r) => r.kind >= Interaction.View)
@@ -306,8 +313,11 @@ export class Recommender {
     if (k <= 0) return [];
     const contextCategory = contextItem ? this.d.catalog.get(contextItem)?.category : undefined;
     const candidates = this.popularCandidates();
-    return finalize(
-      contextCategory ? categoryFirst(candidates, contextCategory) : candidates,
+    // already best first (and categoryFirst keeps it so): no sort of thousands per request
+    const ranked = contextCategory ? categoryFirst(candidates, contextCategory) : candidates;
+    return finalizeBestFirst(
+      ranked.length,
+      (rank) => ranked[rank],
       k,
       this.ruleContext(filters, exclude),
     ).map((r) => ({
@@ -395,12 +405,8 @@ export class Recommender {
       this.scorer.submit({ version: v, user: emb, recent, labels }),
     );
     const reason = similarReason(item?.title || req.itemId);
-    const items = await this.timed('rules', () =>
-      finalize(
-        labels.map((l, i) => ({ itemId: v.itemId(l), score: scores[i], reason })),
-        req.k,
-        this.ruleContext(req.filters, new Set([req.itemId])),
-      ),
+    const items = this.timedSync('rules', () =>
+      rankLabels(v, labels, scores, reason, req.k, this.ruleContext(req.filters, new Set([req.itemId]))),
     );
     return this.respond(requestId, '', v.version, items, false, Surface.SURFACE_SIMILAR_ITEMS);
   }
@@ -436,7 +442,7 @@ export class Recommender {
       scores = lexical.map((x, i) => (1 - b) * x + b * p[i]);
     }
     const reason = matchReason(req.query);
-    const items = await this.timed('rules', () =>
+    const items = this.timedSync('rules', () =>
       finalize(
         hits.map((h, i) => ({ itemId: h.itemId, score: scores[i], reason })),
         req.k,
@@ -479,6 +485,27 @@ export class Recommender {
     });
     return { requestId, modelVersion, experimentArm, items, fallback };
   }
+}
+
+/** Scored labels of one version through the business rules, building only the candidates reached. */
+function rankLabels(
+  v: ServingVersion,
+  labels: readonly number[],
+  scores: Float32Array,
+  reason: string,
+  k: number,
+  ctx: RuleContext,
+): RankedResult[] {
+  const order = bestFirstOrder(scores);
+  return finalizeBestFirst(
+    order.length,
+    (rank) => {
+      const i = order[rank];
+      return { itemId: v.itemId(labels[i]), score: scores[i], reason };
+    },
+    k,
+    ctx,
+  );
 }
 
 const emptyFilters = (): Filters => ({

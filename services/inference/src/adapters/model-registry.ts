@@ -125,9 +125,13 @@ export class ServingVersion {
       labels.push(label);
       scores.push(s);
     });
-    // highest first, ties in visiting order
-    const order = labels.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    return order.slice(0, limit).map((i) => labels[i]);
+    // highest first, ties in visiting order (a comparator of small integers: no number boxed per call)
+    const order = labels
+      .map((_, i) => i)
+      .sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b));
+    if (order.length > limit) order.length = limit;
+    for (let i = 0; i < order.length; i++) order[i] = labels[order[i]];
+    return order;
   }
 }
 

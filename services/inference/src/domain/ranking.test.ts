@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Catalog } from './catalog';
-import { categoryFirst, finalize, normalize, passes, type Candidate } from './ranking';
+import {
+  bestFirstOrder,
+  categoryFirst,
+  finalize,
+  finalizeBestFirst,
+  normalize,
+  passes,
+  type Candidate,
+} from './ranking';
 
 const catalog = new Catalog();
 for (let i = 0; i < 10; i++)
@@ -101,4 +109,58 @@ test('categoryFirst boosts the context category by 1 and keeps the order best fi
   );
   const none = [c('a', 1, 'x')];
   assert.equal(categoryFirst(none, 'z'), none); // nothing to boost: the same list
+});
+
+test('bestFirstOrder: positions by score, best first, ties in position order', () => {
+  assert.deepEqual([...bestFirstOrder([0.5, 2, 0.5, -1, 2])], [1, 4, 0, 2, 3]);
+  assert.deepEqual([...bestFirstOrder(new Float32Array(0))], []);
+});
+
+test('finalizeBestFirst over bestFirstOrder ranks as finalize does, asking only for the candidates it reaches', () => {
+  // random candidates with tied scores, repeated ids, unknown ids, filters and a category cap
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let round = 0; round < 300; round++) {
+    const n = Math.floor(rand() * 40);
+    const scores = Float32Array.from({ length: n }, () => Math.floor(rand() * 6));
+    const ids = Array.from({ length: n }, () => (rand() < 0.1 ? 'ghost' : `i${Math.floor(rand() * 10)}`));
+    const k = 1 + Math.floor(rand() * 8);
+    const c = ctx({
+      exclude: new Set(rand() < 0.5 ? ['i1'] : []),
+      maxCategoryShare: rand() < 0.5 ? 1 : 0.3,
+      filters: rand() < 0.3 ? f({ maxPrice: 60, excludeItemIds: ['i4'] }) : undefined,
+    });
+    const candidates = ids.map((itemId, i) => ({ itemId, score: scores[i], reason: `r${i}` }));
+    const order = bestFirstOrder(scores);
+    let asked = 0;
+    const lazy = finalizeBestFirst(
+      n,
+      (rank) => {
+        asked++;
+        return candidates[order[rank]];
+      },
+      k,
+      c,
+    );
+    assert.deepEqual(lazy, finalize(candidates, k, c), `round ${round}`);
+    assert.ok(asked <= n);
+  }
+});
+
+test('finalizeBestFirst stops asking once the answer is full', () => {
+  let asked = 0;
+  const out = finalizeBestFirst(
+    10,
+    (rank) => {
+      asked++;
+      return cands[rank];
+    },
+    3,
+    ctx(),
+  );
+  assert.deepEqual(
+    out.map((r) => r.itemId),
+    ['i0', 'i1', 'i3'], // i2 is out of stock
+  );
+  assert.equal(asked, 4);
 });

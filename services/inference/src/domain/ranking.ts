@@ -47,22 +47,37 @@ export function passes(
 
 /**
  * Business rules, filters, diversity and reasons over scored candidates (any order):
- * best score first; drops excluded (bought, just viewed, filter exclusions), out-of-stock and
- * filtered items; at most ceil(share * k) items of one category (relaxed only if the cap
- * would leave the answer short); a reason on every item.
+ * best score first (ties in input order); drops excluded (bought, just viewed, filter
+ * exclusions), out-of-stock and filtered items; at most ceil(share * k) items of one category
+ * (relaxed only if the cap would leave the answer short); a reason on every item.
  */
 export function finalize(candidates: readonly Candidate[], k: number, ctx: RuleContext): RankedResult[] {
+  const sorted = candidates.slice().sort((a, b) => b.score - a.score);
+  return finalizeBestFirst(sorted.length, (rank) => sorted[rank], k, ctx);
+}
+
+/**
+ * `finalize` over candidates already best first, given by rank (`at(0)` is the best). Only the
+ * candidates the answer reaches are asked for: a recommendation ranks a hundred and more
+ * scored labels, and building a candidate object for each was a fifth of what a request
+ * allocated.
+ */
+export function finalizeBestFirst(
+  count: number,
+  at: (rank: number) => Candidate,
+  k: number,
+  ctx: RuleContext,
+): RankedResult[] {
   const excludeIds = ctx.filters?.excludeItemIds ?? [];
   let exclude = ctx.exclude;
   if (excludeIds.length) exclude = new Set([...ctx.exclude, ...excludeIds]);
-  const sorted = candidates.slice().sort((a, b) => b.score - a.score);
   const cap = Math.max(1, Math.ceil(ctx.maxCategoryShare * k));
   const perCategory = new Map<string, number>();
   const out: RankedResult[] = [];
   const overflow: RankedResult[] = [];
   const seen = new Set<string>();
-  for (const c of sorted) {
-    if (out.length >= k) break;
+  for (let rank = 0; rank < count && out.length < k; rank++) {
+    const c = at(rank);
     if (seen.has(c.itemId) || exclude.has(c.itemId)) continue;
     seen.add(c.itemId);
     const item = ctx.facts(c.itemId);
@@ -83,6 +98,17 @@ export function finalize(candidates: readonly Candidate[], k: number, ctx: RuleC
     out.push(r);
   }
   return out;
+}
+
+/**
+ * Positions of `scores` best first, ties in position order: the order `finalize`'s stable sort
+ * gives the same candidates, without an object per candidate.
+ */
+export function bestFirstOrder(scores: ArrayLike<number>): Int32Array {
+  const order = new Int32Array(scores.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  // small integers only: a comparator returning a score difference boxes a number per call
+  return order.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b));
 }
 
 /** A popular item as a candidate, with its category (for the context boost). */
