@@ -21,6 +21,7 @@ test("serviceNodeFlags reads the Node flags of a service's start script", () => 
   // the repository's own services
   assert.deepEqual(serviceNodeFlags(join(__dirname, '..', '..', '..', 'services', 'inference')), [
     '--max-semi-space-size=64',
+    '--min-semi-space-size=64',
     '--no-allocation-site-pretenuring',
     '--heap-growing-percent=300',
   ]);
