@@ -4,6 +4,7 @@ import type { ModelPublished } from '@reco/contracts';
 import { ItemHashIndex, artifactDir, hash32, itemHash } from '@reco/realtime';
 import type { Logger } from '@reco/platform';
 import type { ItemFacts } from '../domain/catalog';
+import { bestFirstOrder } from '../domain/ranking';
 
 /**
  * One loaded model version: the served scorer, the ANN index over its item embeddings, and
@@ -125,13 +126,11 @@ export class ServingVersion {
       labels.push(label);
       scores.push(s);
     });
-    // highest first, ties in visiting order (a comparator of small integers: no number boxed per call)
-    const order = labels
-      .map((_, i) => i)
-      .sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b));
-    if (order.length > limit) order.length = limit;
-    for (let i = 0; i < order.length; i++) order[i] = labels[order[i]];
-    return order;
+    // highest first, ties in visiting order
+    const order = bestFirstOrder(scores);
+    const out: number[] = [];
+    for (let i = 0; i < Math.min(limit, order.length); i++) out.push(labels[order[i]]);
+    return out;
   }
 }
 
