@@ -29,9 +29,10 @@ import {
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 6);
-// One member per core: on a slow 2-core machine two members made 52,010–56,902 events/s against
-// 40,704–52,107 for one; on a fast one they were even (docs/benchmarks.md, Ingest).
-const REPLICAS = Number(process.env.BENCH_REPLICAS ?? Math.min(cpus().length, PARTITIONS));
+const CORES = cpus().length;
+// One member per core: one process runs its per-event work on one thread (docs/benchmarks.md,
+// Ingest, 2026-12-02: two members against one on a 2-core machine).
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? Math.min(CORES, PARTITIONS));
 const STALL_MS = 120_000;
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -202,7 +203,7 @@ async function run(kafka: Kafka, prefix: string) {
       redis: nullIfNaN(perMillion('redis')),
     },
     window_machine_busy_cores: busyCores(first.machine, last.machine),
-    cores: cpus().length,
+    cores: CORES,
   };
   // The run's dedup window (one key per event, kept for a day) is of no further use: left
   // behind, every run grows Redis by a million keys and slows whatever scans it.
