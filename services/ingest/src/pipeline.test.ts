@@ -75,7 +75,10 @@ test('valid events go clean and keyed by pseudonym, in order; invalid ones becom
   assert.equal(String(out.clean[0]!.key), pseudonymize('alice', KEY));
   assert.equal(ClickstreamEvent.decode(out.clean[0]!.value).userId, pseudonymize('alice', KEY));
   for (const m of out.clean) assert.ok(!m.value.includes(Buffer.from('alice')));
+  // The clean topic's value type is fixed (docs/topics.md): no header per record.
+  for (const m of out.clean) assert.deepEqual(m.headers, {});
   assert.equal(out.deadLetters.length, 1);
+  assert.equal(out.deadLetters[0]!.headers['x-reject-reason'], 'malformed_json');
   const letter = DeadLetter.decode(out.deadLetters[0]!.value);
   assert.equal(letter.reason, 'malformed_json');
   assert.equal(letter.sourceTopic, 'raw');
