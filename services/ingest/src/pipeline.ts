@@ -44,11 +44,7 @@ export interface PipelineDeps {
 }
 
 const PROTOBUF_HEADERS = { 'content-type': CONTENT_TYPE_PROTOBUF };
-/**
- * Clean events carry no headers: the clean topic holds only binary reco.v1.ClickstreamEvent
- * (docs/topics.md), and a content-type header made each record 36 bytes (a fifth) larger and
- * cost ingest ~8% of its CPU per event in encoding and CRC (docs/benchmarks.md, Ingest).
- */
+/** Clean events carry no headers: the clean topic's value type is fixed (why: docs/topics.md). */
 const CLEAN_HEADERS: Record<string, string> = Object.freeze({});
 
 /** The encoder's bytes as a Buffer without copying them. */
