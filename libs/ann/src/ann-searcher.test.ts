@@ -38,7 +38,8 @@ test('the worker-thread index answers as the same index on the caller thread, un
   assert.ok(threaded instanceof ThreadSearcher);
   assert.equal(threaded.size, 5000);
   try {
-    // all 64 issued at once: they queue while the thread is busy and go over in batches
+    // all 64 issued at once: they queue while the thread is busy and go over in batches, the
+    // second one larger than the first batch's shared exchange (it grows)
     const ks = queries.map((_, q) => 10 + q);
     const hits = await Promise.all(queries.map((query, q) => threaded.search(query, ks[q]!)));
     // the worker calibrated the same index the same way, and says so
@@ -58,6 +59,9 @@ test('items added after the build are found on the worker thread; a closed index
   assert.deepEqual(hit.labels, [2, 1]);
   assert.ok(Math.abs(hit.scores[0]! - 1.2) < 1e-4, `score ${hit.scores[0]}`);
   assert.deepEqual((await searcher.search([0, 0, 0, 1], 1)).labels, [3]);
+  // k beyond the index's size: every item, best first
+  assert.deepEqual((await searcher.search([0, 0, 0.5, 1], 1000)).labels.slice(0, 2), [3, 2]);
+  assert.equal((await searcher.search([0, 0, 0, 1], 1000)).labels.length, 4);
   const pending = searcher.search([1, 0, 0, 0], 1);
   await searcher.close(); // answers what was queued, then stops the thread
   assert.deepEqual((await pending).labels, [0]);

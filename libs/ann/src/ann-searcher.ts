@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AnnIndex, type AnnCalibration, type AnnHit, type AnnLayout, type AnnOptions } from './ann-index';
 import type { WorkerReply, WorkerRequest } from './ann-thread';
+import { SearchExchange } from './search-exchange';
 
 /**
  * What serving needs from an ANN index. Searches are asynchronous because the index may live
@@ -134,7 +135,8 @@ interface PendingSearch {
 /**
  * The index on a worker thread. Searches that arrive while the thread is busy are sent
  * together as one message when it is free (no timer: a lone search goes at once), so message
- * overhead shrinks as load grows, the same shape as the model's micro-batches.
+ * overhead shrinks as load grows, the same shape as the model's micro-batches. Queries and hits
+ * travel through shared memory (SearchExchange), grown when a batch does not fit.
  */
 export class ThreadSearcher implements AnnSearcher {
   private queued: PendingSearch[] = [];
@@ -142,6 +144,7 @@ export class ThreadSearcher implements AnnSearcher {
   private count: number;
   private failure?: Error;
   private closing?: () => void;
+  private exchange?: SearchExchange;
 
   private constructor(
     private readonly worker: Worker,
@@ -220,16 +223,36 @@ export class ThreadSearcher implements AnnSearcher {
     this.queued = [];
     this.inFlight = batch;
     this.worker.ref(); // a search in flight keeps the process alive, an idle index does not
-    const queries = new Float32Array(batch.length * this.dim);
-    const ks = new Int32Array(batch.length);
+    let hits = 0;
+    for (const p of batch) hits += Math.max(0, Math.min(p.k, this.count));
+    const x = this.exchangeFor(batch.length, hits);
+    const dim = this.dim;
     batch.forEach((p, i) => {
-      for (let d = 0; d < this.dim; d++) queries[i * this.dim + d] = p.query[d] ?? 0;
-      ks[i] = p.k;
+      for (let d = 0; d < dim; d++) x.queries[i * dim + d] = p.query[d] ?? 0;
+      x.ks[i] = p.k;
     });
-    this.worker.postMessage({ type: 'search', queries, ks } satisfies WorkerRequest, [
-      queries.buffer,
-      ks.buffer,
-    ]);
+    this.worker.postMessage({ type: 'search', count: batch.length } satisfies WorkerRequest);
+  }
+
+  /** The exchange, replaced by one twice as large (or as large as needed) when the batch does not fit. */
+  private exchangeFor(queries: number, hits: number): SearchExchange {
+    const x = this.exchange;
+    if (x?.fits(queries, hits)) return x;
+    const grown = SearchExchange.allocate(
+      this.dim,
+      Math.max(queries, 2 * (x?.maxQueries ?? 4)),
+      Math.max(hits, 2 * (x?.maxHits ?? 256)),
+    );
+    // messages arrive in order: the thread has the new exchange before the search that needs it
+    this.worker.postMessage({
+      type: 'exchange',
+      buffer: grown.buffer,
+      dim: grown.dim,
+      maxQueries: grown.maxQueries,
+      maxHits: grown.maxHits,
+    } satisfies WorkerRequest);
+    this.exchange = grown;
+    return grown;
   }
 
   private onReply(reply: WorkerReply): void {
@@ -244,16 +267,17 @@ export class ThreadSearcher implements AnnSearcher {
       for (const p of batch) p.reject(err);
     }
     if (reply.type !== 'found') return this.next();
+    const x = this.exchange!;
     let at = 0;
     batch.forEach((p, i) => {
-      const n = reply.counts[i]!;
-      // plain loops: Array.from over a typed array allocates an iterator result per element,
-      // and this runs for every search (a tenth of the serving thread's garbage)
+      const n = x.counts[i]!;
+      // copied out before the next batch reuses the exchange; plain loops: Array.from over a
+      // typed array allocates an iterator result per element, and this runs for every search
       const labels = new Array<number>(n);
       const scores = new Array<number>(n);
       for (let j = 0; j < n; j++) {
-        labels[j] = reply.labels[at + j]!;
-        scores[j] = reply.scores[at + j]!;
+        labels[j] = x.labels[at + j]!;
+        scores[j] = x.scores[at + j]!;
       }
       p.resolve({ labels, scores });
       at += n;

@@ -7,24 +7,29 @@ import {
   type AnnLayout,
   type AnnOptions,
 } from './ann-index';
+import { SearchExchange } from './search-exchange';
 
 export type WorkerRequest =
   | { type: 'build'; vectors: Float32Array; dim: number; opts: AnnOptions }
   /** Build, save to `path` and answer `saved`: the caller loads and searches the index itself. */
   | { type: 'buildToFile'; vectors: Float32Array; dim: number; opts: AnnOptions; path: string }
   | { type: 'add'; label: number; vector: Float32Array }
-  | { type: 'search'; queries: Float32Array; ks: Int32Array };
+  /** From now on, searches and their hits pass through this shared memory (a SearchExchange). */
+  | { type: 'exchange'; buffer: SharedArrayBuffer; dim: number; maxQueries: number; maxHits: number }
+  /** The exchange holds `count` queries (and their k): search them and write the hits there. */
+  | { type: 'search'; count: number };
 
 export type WorkerReply =
   /** `calibration` is undefined when it is off (`targetRecall: 0`). */
   | { type: 'built'; size: number; efSearch: number; calibration?: AnnCalibration; layout: AnnLayout }
   | { type: 'saved'; meta: AnnIndexMeta }
-  /** Hits of query i are the next counts[i] entries of labels and scores. */
-  | { type: 'found'; counts: Int32Array; labels: Int32Array; scores: Float32Array }
+  /** The exchange holds the hits of the last `search`. */
+  | { type: 'found' }
   | { type: 'failed'; message: string }
   | { type: 'addFailed'; label: number; message: string };
 
 let index: AnnIndex | undefined;
+let exchange: SearchExchange | undefined;
 
 function handle(req: WorkerRequest): WorkerReply | undefined {
   switch (req.type) {
@@ -50,25 +55,23 @@ function handle(req: WorkerRequest): WorkerReply | undefined {
           message: err instanceof Error ? err.message : String(err),
         };
       }
+    case 'exchange':
+      exchange = new SearchExchange(req.buffer, req.dim, req.maxQueries, req.maxHits);
+      return undefined;
     case 'search': {
-      const dim = req.queries.length / req.ks.length;
-      const hits = Array.from(req.ks, (k, i) =>
-        index!.search(req.queries.subarray(i * dim, (i + 1) * dim), k),
-      );
-      const total = hits.reduce((n, h) => n + h.labels.length, 0);
-      const reply = {
-        type: 'found' as const,
-        counts: Int32Array.from(hits, (h) => h.labels.length),
-        labels: new Int32Array(total),
-        scores: new Float32Array(total),
-      };
+      const x = exchange!;
       let at = 0;
-      for (const h of hits) {
-        reply.labels.set(h.labels, at);
-        reply.scores.set(h.scores, at);
-        at += h.labels.length;
+      for (let i = 0; i < req.count; i++) {
+        const hit = index!.search(x.queries.subarray(i * x.dim, (i + 1) * x.dim), x.ks[i]!);
+        const n = hit.labels.length;
+        // the caller sized the exchange for min(k, size) hits a query; more would be a bug
+        if (at + n > x.maxHits) throw new Error(`ann worker: ${at + n} hits exceed ${x.maxHits}`);
+        x.counts[i] = n;
+        x.labels.set(hit.labels, at);
+        x.scores.set(hit.scores, at);
+        at += n;
       }
-      return reply;
+      return { type: 'found' };
     }
   }
 }
@@ -82,11 +85,6 @@ if (parentPort) {
     } catch (err) {
       reply = { type: 'failed', message: err instanceof Error ? err.message : String(err) };
     }
-    if (!reply) return;
-    const transfer =
-      reply.type === 'found'
-        ? ([reply.counts.buffer, reply.labels.buffer, reply.scores.buffer] as ArrayBuffer[])
-        : [];
-    port.postMessage(reply, transfer);
+    if (reply) port.postMessage(reply);
   });
 }

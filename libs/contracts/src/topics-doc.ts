@@ -49,6 +49,8 @@ export function renderTopicsDoc(): string {
     '  reco.v1.ClickstreamEvent, and a `content-type` header per record made a clean record 36 bytes',
     '  (about a fifth) larger and cost ingest about 8% of its CPU per event (docs/benchmarks.md,',
     '  Ingest, 2026-12-02 16:42–16:50). Its consumers decode it as protobuf without looking.',
+    "- The impressions topic's records carry none either, for the same reason: one record per",
+    '  answer inference gives, always binary reco.v1.Impression.',
     '- `x-reject-reason`, `x-reject-field` on dead letters (the same as in the value).',
     '',
   );

@@ -702,6 +702,8 @@ test('an A/B experiment splits users stably between arms and stamps the arm on a
       const stamped = shown.map((m) => Impression.decode(m.value!)).filter((i) => arms.has(i.userId));
       assert.ok(stamped.length >= 40, `impressions of the experiment users arrived (${stamped.length})`);
       for (const i of stamped) assert.equal(i.experimentArm, arms.get(i.userId));
+      // the topic's value type is fixed: no per-record content-type header (docs/topics.md)
+      assert.deepEqual(shown[0]!.headers, {});
       assert.ok(
         !shown.some((m) => Impression.decode(m.value!).userId.startsWith('ab-user-')),
         'no raw id leaves inference',
