@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpus } from 'node:os';
 import { basename } from 'node:path';
-import { busyCores, machineTicks, processCpuSeconds, processName } from './cpu';
+import { busyCores, machineTicks, processCpuSeconds, processName, threadCpuSeconds } from './cpu';
 
 /** Spins this thread for `ms` of wall time. */
 function spin(ms: number): void {
@@ -19,6 +19,14 @@ test("processCpuSeconds counts this process's CPU as it works", () => {
   // 0.3 s of spinning: at least a third of it on a busy machine, and not more than all cores
   assert.ok(spent >= 0.1, `spent ${spent} s`);
   assert.ok(spent <= 0.3 * cpus().length + 0.05, `spent ${spent} s`);
+});
+
+test('threadCpuSeconds counts the calling thread, not a process total', () => {
+  const before = threadCpuSeconds();
+  spin(300);
+  const spent = threadCpuSeconds() - before;
+  // one thread spinning 0.3 s of wall time: at most 0.3 s of CPU (plus a tick), at least a third
+  assert.ok(spent >= 0.1 && spent <= 0.31, `spent ${spent} s`);
 });
 
 test('processCpuSeconds and processName answer NaN and undefined for no process', () => {

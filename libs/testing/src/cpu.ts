@@ -26,9 +26,17 @@ export function busyCores(before: MachineTicks, after: MachineTicks = machineTic
  * when there is no such process or no /proc.
  */
 export function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+  return pid === undefined ? Number.NaN : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** User + system CPU seconds of the calling thread alone (/proc/thread-self/stat); NaN without /proc. */
+export function threadCpuSeconds(): number {
+  return statCpuSeconds('/proc/thread-self/stat');
+}
+
+function statCpuSeconds(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // After the command's ")" come field 3 (state) onwards: utime is field 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;

@@ -2,6 +2,8 @@
  * pnpm bench:micro — the per-request costs behind inference's design, measured on this machine:
  * - waking threads: a 2 ms timer waking an idle event loop, a postMessage round trip to a
  *   worker (with 2 ms idle gaps and back to back), an Atomics wait/notify round trip;
+ * - a search of the ANN index on its thread (ThreadSearcher), 2 ms apart: the calling
+ *   thread's own CPU per search (what the serving event loop pays for it);
  * - scoring 130 scattered candidates of a 100,000 × 64 table: the served scorer against one
  *   row at a time (the plain loop it replaced);
  * - encoding a 10-item answer and its impression: the generated encoders (a new writer each)
@@ -9,8 +11,10 @@
  * Prints one JSON line per measurement. Not a test: it asserts nothing.
  */
 import { Worker } from 'node:worker_threads';
+import { ClusteredVectors, buildSearcher } from '@reco/ann';
 import { Impression, RankedItems, Surface, reusingEncoder } from '@reco/contracts';
 import { ServedScorer } from '@reco/model';
+import { threadCpuSeconds } from '@reco/testing';
 
 const print = (name: string, value: number, unit: string) =>
   console.log(JSON.stringify({ name, value: Math.round(value * 10) / 10, unit }));
@@ -90,6 +94,36 @@ async function wakeUps(): Promise<void> {
   await futex.terminate();
 }
 
+async function annThreadSearch(): Promise<void> {
+  const dim = 64;
+  const vectors = new ClusteredVectors(dim, 50, 3);
+  const queries = vectors.sample(500);
+  const searcher = await buildSearcher(vectors.sample(20_000), dim, { efConstruction: 100, targetRecall: 0 });
+  // chunks of searches and chunks of bare timer waits alternate, so drifts in the machine's
+  // speed fall on both sides of the difference
+  const chunks = 10;
+  const perChunk = 400;
+  let withSearch = 0;
+  let timerOnly = 0;
+  const search = (i: number) =>
+    searcher.search(queries.subarray((i % 500) * dim, ((i % 500) + 1) * dim), 100);
+  for (let i = 0; i < 500; i++) await search(i).then(() => sleep(2)); // warm-up
+  for (let c = 0; c < chunks; c++) {
+    let before = threadCpuSeconds();
+    for (let i = 0; i < perChunk; i++) await search(i).then(() => sleep(2));
+    withSearch += threadCpuSeconds() - before;
+    before = threadCpuSeconds();
+    for (let i = 0; i < perChunk; i++) await sleep(2);
+    timerOnly += threadCpuSeconds() - before;
+  }
+  print(
+    'ANN search on its thread (20,000 x 64, k 100), 2 ms idle between: calling thread CPU per search minus the timer',
+    ((withSearch - timerOnly) * 1e6) / (chunks * perChunk),
+    'µs',
+  );
+  await searcher.close();
+}
+
 function scoring(): void {
   const items = 100_000;
   const dim = 64;
@@ -163,6 +197,7 @@ function encoding(): void {
 
 async function main() {
   await wakeUps();
+  if (!Number.isNaN(threadCpuSeconds())) await annThreadSearch(); // needs /proc
   scoring();
   encoding();
 }
