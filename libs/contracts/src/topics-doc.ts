@@ -19,12 +19,12 @@ export function renderTopicsDoc(): string {
     'in the schema version of its values (`.v1` = proto package `reco.v1`). `RECO_TOPIC_PREFIX`',
     'prefixes every name (tests use one prefix per run).',
     '',
-    '| topic | key | value | partitions | retention | produced by | consumed by |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| topic | key | value | headers | partitions | retention | produced by | consumed by |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const spec of Object.values(TOPICS) as TopicSpec[]) {
     lines.push(
-      `| \`${spec.name}\` | ${spec.key} | ${spec.value} | ${spec.partitions} | ${retention(spec)} | ${spec.producedBy} | ${spec.consumedBy} |`,
+      `| \`${spec.name}\` | ${spec.key} | ${spec.value} | ${spec.headers} | ${spec.partitions} | ${retention(spec)} | ${spec.producedBy} | ${spec.consumedBy} |`,
     );
   }
   lines.push('', '## Notes', '');
@@ -42,15 +42,16 @@ export function renderTopicsDoc(): string {
     '',
     '## Headers',
     '',
-    '- `content-type`: `application/json` (proto3 JSON mapping; the default when absent) or',
-    '  `application/x-protobuf` on the raw topics; always `application/x-protobuf` on the other',
-    '  topics written with headers.',
-    "- The clean topic's records carry no headers: its value is always binary",
-    '  reco.v1.ClickstreamEvent, and a `content-type` header per record made a clean record 36 bytes',
-    '  (about a fifth) larger and cost ingest about 8% of its CPU per event (docs/benchmarks.md,',
-    '  Ingest, 2026-12-02 16:42–16:50). Its consumers decode it as protobuf without looking.',
-    "- The impressions topic's records carry none either, for the same reason: one record per",
-    '  answer inference gives, always binary reco.v1.Impression.',
+    'The table\'s "headers" column is the registry\'s `headers`; producers take them from',
+    '`recordHeaders(topic)`.',
+    '',
+    '- `by producer`: `content-type` is `application/json` (proto3 JSON mapping; the default when',
+    '  absent) or `application/x-protobuf`, as the producer encoded the value.',
+    '- `content-type`: always `application/x-protobuf`.',
+    '- `none`: topics whose value type is fixed and whose records are many (one per event, one per',
+    '  answer). A `content-type` header made a clean record 36 bytes (about a fifth) larger and',
+    '  cost ingest about 8% of its CPU per event (docs/benchmarks.md, Ingest, 2026-12-02',
+    '  16:42–16:50). Their consumers decode the value as protobuf without looking.',
     '- `x-reject-reason`, `x-reject-field` on dead letters (the same as in the value).',
     '',
   );

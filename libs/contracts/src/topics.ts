@@ -16,6 +16,12 @@ export interface TopicSpec {
   producedBy: string;
   consumedBy: string;
   notes: string;
+  /**
+   * The headers each record carries: `by producer` (raw topics: the producer's `content-type`
+   * says how the value is encoded), `content-type` (`application/x-protobuf`), or `none` where
+   * the value type is fixed and records are many (why: docs/topics.md).
+   */
+  headers: 'by producer' | 'content-type' | 'none';
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,6 +38,7 @@ export const TOPICS = {
     producedBy: 'clickstream producers (web, app, backend)',
     consumedBy: 'ingest',
     notes: 'Untrusted input. Everything here is either republished clean or dead-lettered.',
+    headers: 'by producer',
   },
   catalogRaw: {
     name: 'reco.catalog.raw.v1',
@@ -43,6 +50,7 @@ export const TOPICS = {
     producedBy: 'catalog feeds',
     consumedBy: 'ingest',
     notes: 'Upserts; the newest message for an item wins.',
+    headers: 'by producer',
   },
   eventsClean: {
     name: 'reco.events.clean.v1',
@@ -55,6 +63,7 @@ export const TOPICS = {
     consumedBy: 'features, trainer (replay), feedback',
     notes:
       'The log of record: valid, unique events in per-user order. Kept forever so that the trainer can replay it.',
+    headers: 'none',
   },
   catalog: {
     name: 'reco.catalog.v1',
@@ -66,6 +75,7 @@ export const TOPICS = {
     producedBy: 'ingest',
     consumedBy: 'features, trainer, inference',
     notes: 'Compacted: the latest version of every item.',
+    headers: 'content-type',
   },
   deadLetter: {
     name: 'reco.deadletter.v1',
@@ -78,6 +88,7 @@ export const TOPICS = {
     producedBy: 'ingest',
     consumedBy: 'operators, replay tools',
     notes: 'Nothing invalid is dropped silently: it lands here with a machine-readable reason.',
+    headers: 'content-type',
   },
   modelPublished: {
     name: 'reco.model.published.v1',
@@ -89,6 +100,7 @@ export const TOPICS = {
     producedBy: 'trainer',
     consumedBy: 'features, inference, feedback',
     notes: 'One message per published version: the history of versions.',
+    headers: 'content-type',
   },
   impressions: {
     name: 'reco.impressions.v1',
@@ -100,6 +112,7 @@ export const TOPICS = {
     producedBy: 'inference',
     consumedBy: 'feedback',
     notes: 'Sent asynchronously; never delays a response.',
+    headers: 'none',
   },
   outcomes: {
     name: 'reco.feedback.outcomes.v1',
@@ -113,6 +126,7 @@ export const TOPICS = {
     consumedBy: 'trainer',
     notes:
       'Labels joined from impressions and clean events inside the attribution window; skips are published when the window closes.',
+    headers: 'content-type',
   },
 } as const satisfies Record<string, TopicSpec>;
 
@@ -122,6 +136,21 @@ export type TopicId = keyof typeof TOPICS;
 export const CONTENT_TYPE_HEADER = 'content-type';
 export const CONTENT_TYPE_JSON = 'application/json';
 export const CONTENT_TYPE_PROTOBUF = 'application/x-protobuf';
+
+const PROTOBUF_RECORD_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  [CONTENT_TYPE_HEADER]: CONTENT_TYPE_PROTOBUF,
+});
+const NO_RECORD_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * The headers a record of `topic` carries, as its spec says (one frozen object per kind, so
+ * producers share it); raw topics have none fixed: their producer names the encoding.
+ */
+export function recordHeaders(topic: TopicId): Readonly<Record<string, string>> {
+  const kind = TOPICS[topic].headers;
+  if (kind === 'by producer') throw new Error(`${TOPICS[topic].name}: its producer chooses the content-type`);
+  return kind === 'none' ? NO_RECORD_HEADERS : PROTOBUF_RECORD_HEADERS;
+}
 
 /** Kafka topic configs for a spec, as CreateTopics takes them. */
 export function topicConfigEntries(spec: TopicSpec): { name: string; value: string }[] {

@@ -1,4 +1,4 @@
-import { CONTENT_TYPE_PROTOBUF, CatalogItem, DeadLetter } from '@reco/contracts';
+import { CatalogItem, DeadLetter, recordHeaders } from '@reco/contracts';
 import { decodeCatalogItem, normalizeCatalogItem, validateCatalogItem } from './domain/catalog-item';
 import { decodeClickstreamEvent, validateClickstreamEvent } from './domain/clickstream-event';
 import { CleanEventWriter } from './clean-event-writer';
@@ -43,9 +43,10 @@ export interface PipelineDeps {
   now: () => number;
 }
 
-const PROTOBUF_HEADERS = { 'content-type': CONTENT_TYPE_PROTOBUF };
-/** Clean events carry no headers: the clean topic's value type is fixed (why: docs/topics.md). */
-const CLEAN_HEADERS: Record<string, string> = Object.freeze({});
+// What each output topic's records carry, from the topic registry (docs/topics.md).
+const CLEAN_HEADERS = recordHeaders('eventsClean');
+const CATALOG_HEADERS = recordHeaders('catalog');
+const DEAD_LETTER_HEADERS = recordHeaders('deadLetter');
 
 /** The encoder's bytes as a Buffer without copying them. */
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -70,7 +71,11 @@ function deadLetter(message: RawMessage, rejection: Rejection, now: number): Out
   return {
     key: message.key,
     value: asBuffer(DeadLetter.encode(letter).finish()),
-    headers: { ...PROTOBUF_HEADERS, 'x-reject-reason': rejection.reason, 'x-reject-field': rejection.field },
+    headers: {
+      ...DEAD_LETTER_HEADERS,
+      'x-reject-reason': rejection.reason,
+      'x-reject-field': rejection.field,
+    },
   };
 }
 
@@ -157,7 +162,7 @@ export function ingestCatalog(
       out.catalog.push({
         key: item.itemId,
         value: asBuffer(CatalogItem.encode(item).finish()),
-        headers: PROTOBUF_HEADERS,
+        headers: CATALOG_HEADERS,
       });
     }
   }

@@ -1,5 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
-import { ModelPublished, topicNames } from '@reco/contracts';
+import { ModelPublished, recordHeaders, topicNames } from '@reco/contracts';
 import {
   SequenceModel,
   TrainingAbortedError,
@@ -348,7 +348,7 @@ export async function runTraining(deps: {
       {
         key: config.TRAINER_MODEL_NAME,
         value: Buffer.from(ModelPublished.encode(message).finish()),
-        headers: { 'content-type': 'application/x-protobuf' },
+        headers: recordHeaders('modelPublished'),
       },
     ],
   });

@@ -1,12 +1,5 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
-import {
-  CONTENT_TYPE_HEADER,
-  CONTENT_TYPE_PROTOBUF,
-  ClickstreamEvent,
-  EventType,
-  Impression,
-  topicNames,
-} from '@reco/contracts';
+import { ClickstreamEvent, EventType, Impression, recordHeaders, topicNames } from '@reco/contracts';
 import { ConsumerState, ensureTopics, exitProcess, type Logger } from '@reco/platform';
 import { attributionOptions, type FeedbackConfig } from '../config';
 import { Attributor, type Effect, type EventInput, type OutcomeKind } from '../domain/attribution';
@@ -305,7 +298,7 @@ export class FeedbackConsumer {
         messages: outcomes.map((o) => ({
           key: o.userId,
           value: Buffer.from(Outcome.encode(o).finish()),
-          headers: { [CONTENT_TYPE_HEADER]: CONTENT_TYPE_PROTOBUF },
+          headers: recordHeaders('outcomes'),
         })),
       });
     }

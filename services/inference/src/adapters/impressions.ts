@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { Impression, reusingEncoder } from '@reco/contracts';
+import { Impression, recordHeaders, reusingEncoder } from '@reco/contracts';
 import type { Logger } from '@reco/platform';
 import type { InferenceMetrics } from './inference-metrics';
 
@@ -9,10 +9,11 @@ import type { InferenceMetrics } from './inference-metrics';
  * overflow is dropped and counted, so a response is never delayed.
  */
 export class ImpressionPublisher {
-  private queue: { key: string; value: Buffer }[] = [];
+  private queue: { key: string; value: Buffer; headers: Readonly<Record<string, string>> }[] = [];
   private timer?: NodeJS.Timeout;
   private sending = false;
   private readonly encode = reusingEncoder(Impression);
+  private readonly headers = recordHeaders('impressions');
 
   constructor(
     private readonly producer: Producer,
@@ -31,7 +32,7 @@ export class ImpressionPublisher {
       this.metrics.impressions.inc({ outcome: 'dropped' });
       return;
     }
-    this.queue.push({ key: impression.userId, value: this.encode(impression) });
+    this.queue.push({ key: impression.userId, value: this.encode(impression), headers: this.headers });
   }
 
   async flush(): Promise<void> {
@@ -40,7 +41,6 @@ export class ImpressionPublisher {
     this.queue = [];
     this.sending = true;
     try {
-      // no headers: the topic's value type is fixed (docs/topics.md)
       await this.producer.send({ topic: this.topic, messages: batch });
       this.metrics.impressions.inc({ outcome: 'sent' }, batch.length);
     } catch (err) {
