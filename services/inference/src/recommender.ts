@@ -10,7 +10,7 @@ import {
 import { Interaction, MicroBatcher, type UserState } from '@reco/realtime';
 import type { Catalog } from './domain/catalog';
 import {
-  bestFirstOrder,
+  BestFirst,
   categoryFirst,
   finalize,
   finalizeBestFirst,
@@ -265,7 +265,8 @@ export class Recommender {
     });
     const scores = await this.timed('model', () => this.scorer.submit({ version: v, user, recent, labels }));
     return this.timedSync('rules', () => {
-      const ranked = rankLabels(v, labels, scores, '', k, this.ruleContext(filters, exclude));
+      const labelOf = new Map<string, number>();
+      const ranked = rankLabels(v, labels, scores, '', k, this.ruleContext(filters, exclude), labelOf);
       // reasons: the viewed item each recommendation is closest to
       const anchors = state.recent
         .filter((r) => r.kind >= Interaction.View)
@@ -274,7 +275,7 @@ export class Recommender {
         .filter((l): l is number => l !== undefined);
       for (const r of ranked) {
         if (r.reason) continue;
-        const label = v.label(r.itemId)!;
+        const label = labelOf.get(r.itemId)!;
         let best: number | undefined;
         let bestScore = -Infinity;
         for (const a of anchors) {
@@ -487,7 +488,11 @@ export class Recommender {
   }
 }
 
-/** Scored labels of one version through the business rules, building only the candidates reached. */
+/**
+ * Scored labels of one version through the business rules, building only the candidates
+ * reached. Each result's label goes into `labelOf` when given (the caller's reasons need it,
+ * and looking an id up again in the version's table of all items costs more than keeping it).
+ */
 function rankLabels(
   v: ServingVersion,
   labels: readonly number[],
@@ -495,13 +500,16 @@ function rankLabels(
   reason: string,
   k: number,
   ctx: RuleContext,
+  labelOf?: Map<string, number>,
 ): RankedResult[] {
-  const order = bestFirstOrder(scores);
+  const ranks = new BestFirst(scores);
   return finalizeBestFirst(
-    order.length,
+    ranks.length,
     (rank) => {
-      const i = order[rank];
-      return { itemId: v.itemId(labels[i]), score: scores[i], reason };
+      const i = ranks.at(rank);
+      const itemId = v.itemId(labels[i]);
+      labelOf?.set(itemId, labels[i]);
+      return { itemId, score: scores[i], reason };
     },
     k,
     ctx,

@@ -4,7 +4,7 @@ import type { ModelPublished } from '@reco/contracts';
 import { ItemHashIndex, artifactDir, hash32, itemHash } from '@reco/realtime';
 import type { Logger } from '@reco/platform';
 import type { ItemFacts } from '../domain/catalog';
-import { bestFirstOrder } from '../domain/ranking';
+import { BestFirst } from '../domain/ranking';
 
 /**
  * One loaded model version: the served scorer, the ANN index over its item embeddings, and
@@ -127,9 +127,9 @@ export class ServingVersion {
       scores.push(s);
     });
     // highest first, ties in visiting order
-    const order = bestFirstOrder(scores);
+    const ranks = new BestFirst(scores);
     const out: number[] = [];
-    for (let i = 0; i < Math.min(limit, order.length); i++) out.push(labels[order[i]]);
+    for (let r = 0; r < Math.min(limit, ranks.length); r++) out.push(labels[ranks.at(r)]);
     return out;
   }
 }

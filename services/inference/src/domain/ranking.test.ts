@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Catalog } from './catalog';
 import {
+  BestFirst,
   bestFirstOrder,
   categoryFirst,
   finalize,
@@ -114,6 +115,28 @@ test('categoryFirst boosts the context category by 1 and keeps the order best fi
 test('bestFirstOrder: positions by score, best first, ties in position order', () => {
   assert.deepEqual([...bestFirstOrder([0.5, 2, 0.5, -1, 2])], [1, 4, 0, 2, 3]);
   assert.deepEqual([...bestFirstOrder(new Float32Array(0))], []);
+});
+
+test('BestFirst gives the order of a stable sort by score, best first, however few ranks are read', () => {
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let round = 0; round < 200; round++) {
+    const n = Math.floor(rand() * 200);
+    // few distinct values: many ties, negative scores and zeros among them
+    const scores = Float32Array.from(
+      { length: n },
+      () => Math.floor(rand() * 9) - 4 + (rand() < 0.3 ? 0.5 : 0),
+    );
+    const stable = [...scores.keys()].sort((a, b) => scores[b] - scores[a]);
+    const ranks = new BestFirst(scores);
+    assert.equal(ranks.length, n);
+    const read = Math.floor(rand() * (n + 1));
+    const got = Array.from({ length: read }, (_, r) => ranks.at(r));
+    assert.deepEqual(got, stable.slice(0, read), `round ${round}`);
+    // an earlier rank read again answers the same
+    if (read > 0) assert.equal(ranks.at(0), stable[0]);
+  }
+  assert.throws(() => new BestFirst([1, 2]).at(2), /rank 2 of 2/);
 });
 
 test('finalizeBestFirst over bestFirstOrder ranks as finalize does, asking only for the candidates it reaches', () => {

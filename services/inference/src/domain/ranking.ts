@@ -101,14 +101,72 @@ export function finalizeBestFirst(
 }
 
 /**
- * Positions of `scores` best first, ties in position order: the order `finalize`'s stable sort
- * gives the same candidates, without an object per candidate.
+ * Positions of `scores` best first, ties in position order (the order `finalize`'s stable sort
+ * gives the same candidates), produced on demand: `at(rank)` for ranks read in increasing order.
+ * A ranking reads about a dozen of its 130-odd scored candidates; a binary heap yields those
+ * without sorting the rest (a comparator sort of all of them was two thirds of the rules
+ * stage's CPU, 12.6 of 18.4 µs a request).
  */
+export class BestFirst {
+  readonly length: number;
+  private readonly heap: Int32Array;
+  private heapSize: number;
+  private readonly order: Int32Array;
+  private taken = 0;
+
+  constructor(private readonly scores: ArrayLike<number>) {
+    const n = scores.length;
+    this.length = n;
+    this.heap = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.heap[i] = i;
+    this.heapSize = n;
+    this.order = new Int32Array(n);
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  /** The position of the candidate at `rank` (0 = best). */
+  at(rank: number): number {
+    if (rank >= this.length) throw new RangeError(`rank ${rank} of ${this.length}`);
+    while (this.taken <= rank) {
+      const heap = this.heap;
+      this.order[this.taken++] = heap[0];
+      heap[0] = heap[--this.heapSize];
+      this.siftDown(0);
+    }
+    return this.order[rank];
+  }
+
+  /** Whether position a ranks before position b. */
+  private before(a: number, b: number): boolean {
+    const sa = this.scores[a];
+    const sb = this.scores[b];
+    return sa > sb || (!(sa < sb) && a < b);
+  }
+
+  private siftDown(from: number): void {
+    const heap = this.heap;
+    const size = this.heapSize;
+    let i = from;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) return;
+      const r = l + 1;
+      const c = r < size && this.before(heap[r], heap[l]) ? r : l;
+      if (!this.before(heap[c], heap[i])) return;
+      const t = heap[i];
+      heap[i] = heap[c];
+      heap[c] = t;
+      i = c;
+    }
+  }
+}
+
+/** All positions of `scores` best first, as BestFirst ranks them. */
 export function bestFirstOrder(scores: ArrayLike<number>): Int32Array {
-  const order = new Int32Array(scores.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  // small integers only: a comparator returning a score difference boxes a number per call
-  return order.sort((a, b) => (scores[a] > scores[b] ? -1 : scores[a] < scores[b] ? 1 : a - b));
+  const ranks = new BestFirst(scores);
+  const order = new Int32Array(ranks.length);
+  for (let r = 0; r < order.length; r++) order[r] = ranks.at(r);
+  return order;
 }
 
 /** A popular item as a candidate, with its category (for the context boost). */
