@@ -300,3 +300,37 @@ test('kafkajs request queues schedule no check while idle, and still send thrott
   assert.equal(queue.throttleCheckTimeoutId, null, 'idle again: no check scheduled');
   queue.destroy();
 });
+
+// The same patch frames a request as two buffers (size and header, then the body as encoded)
+// written together, instead of copying the body twice into larger buffers: the bytes on the
+// wire must be the frame the protocol defines.
+const createRequest = kafkajsFile('./src/protocol/request') as (args: {
+  correlationId: number;
+  clientId: string | null;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<unknown> };
+}) => Promise<{ buffers: Buffer[]; size: number }>;
+
+test('kafkajs frames a request as size, api key, version, correlation id, client id, then the body', async () => {
+  const body = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
+  for (const clientId of ['ingest-é', null]) {
+    const request = await createRequest({
+      correlationId: 0x01020304,
+      clientId,
+      request: { apiKey: 0, apiVersion: 3, encode: async () => new Encoder().writeBytes(body) },
+    });
+    const id = clientId === null ? Buffer.alloc(0) : Buffer.from(clientId, 'utf8');
+    const header = Buffer.alloc(10 + id.length);
+    header.writeInt16BE(0, 0);
+    header.writeInt16BE(3, 2);
+    header.writeInt32BE(0x01020304, 4);
+    header.writeInt16BE(clientId === null ? -1 : id.length, 8);
+    id.copy(header, 10);
+    const encodedBody = new Encoder().writeBytes(body).buffer as Buffer;
+    const frameBody = Buffer.concat([header, encodedBody]);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(frameBody.length);
+    const wire = Buffer.concat(request.buffers);
+    assert.deepEqual(wire, Buffer.concat([size, frameBody]));
+    assert.equal(request.size, wire.length);
+  }
+});
