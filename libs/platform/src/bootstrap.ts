@@ -6,6 +6,7 @@ import { ConfigError } from './config';
 import { HEALTH_CHECKS, HealthChecks, METRICS_REGISTRY } from './health';
 import { NestPinoLogger, createLogger, type Logger } from './logger';
 import { createMetricsRegistry } from './metrics';
+import { inProcessGroupWorker, joinProcessGroup, superviseProcessGroup } from './process-group';
 
 /** Injection token of the service's logger. */
 export const LOGGER = Symbol('LOGGER');
@@ -44,12 +45,15 @@ interface ServiceSettings {
  * Starts a service: settings first (a bad or missing one exits 2 naming it), then the NestJS
  * module built from them, /healthz and /metrics on HTTP_PORT, and a graceful stop on
  * SIGTERM/SIGINT that exits 0 once every shutdown hook has run. Logs "http listening" with
- * the port it got.
+ * the port it got. With `processesOf` above 1, this process supervises that many copies of
+ * itself that share the service's ports and serves /healthz and /metrics for all of them.
  */
 export function runService<C extends ServiceSettings>(
   name: string,
   loadConfig: () => C,
   moduleFor: (config: C, ops: ServiceOps) => DynamicModule,
+  /** How many processes run the service on this machine (see process-group.ts); default 1. */
+  processesOf?: (config: C) => number,
 ): void {
   let config: C;
   try {
@@ -62,8 +66,16 @@ export function runService<C extends ServiceSettings>(
     throw err;
   }
   const logger = createLogger(name, config.LOG_LEVEL);
+  const processes = processesOf?.(config) ?? 1;
+  if (processes > 1 && !inProcessGroupWorker())
+    return superviseProcessGroup({
+      processes,
+      logger,
+      http: { port: config.HTTP_PORT, host: config.HTTP_HOST },
+    });
+  const ops = serviceOps(name, logger);
   const start = async () => {
-    const app = await NestFactory.create(moduleFor(config, serviceOps(name, logger)), {
+    const app = await NestFactory.create(moduleFor(config, ops), {
       logger: new NestPinoLogger(logger),
     });
     // Own signal handling rather than enableShutdownHooks: Nest re-raises the signal after
@@ -82,6 +94,11 @@ export function runService<C extends ServiceSettings>(
           },
         );
       });
+    }
+    if (inProcessGroupWorker()) {
+      // the group's primary serves /healthz and /metrics for all its processes
+      await app.init();
+      return joinProcessGroup(ops.registry, app.get<HealthChecks>(HEALTH_CHECKS));
     }
     await app.listen(config.HTTP_PORT, config.HTTP_HOST);
     const address = app.getHttpServer().address();

@@ -9,3 +9,4 @@ export * from './health';
 export * from './bootstrap';
 export * from './pseudonym';
 export * from './consumer-state';
+export * from './process-group';

@@ -28,6 +28,12 @@ export const inferenceSettings = z.object({
   GRPC_HOST: z.string().default('0.0.0.0').describe('address of the gRPC server'),
   GRPC_PORT: setting.int(0, 65535).default(50051).describe('gRPC port; 0 picks a free one'),
   HTTP_HOST: z.string().default('0.0.0.0').describe('address of /healthz and /metrics'),
+  INFERENCE_PROCESSES: setting
+    .int(1, 256)
+    .default(1)
+    .describe(
+      'processes serving on this machine, sharing GRPC_PORT (one per core lets the event loops use every core); /metrics sums them',
+    ),
   INFERENCE_GROUP_ID: z
     .string()
     .default('reco-inference')

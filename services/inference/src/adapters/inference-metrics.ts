@@ -5,6 +5,9 @@ const FAST = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 /** What inference reports on /metrics. */
 export function createInferenceMetrics(registry: Registry) {
   const r = [registry];
+  // Gauges of what every process of a group holds alike: /metrics of a group shows one
+  // process's value, not the sum (INFERENCE_PROCESSES).
+  const alike = 'max' as const;
   return {
     requests: new Counter({
       name: 'inference_requests_total',
@@ -58,24 +61,28 @@ export function createInferenceMetrics(registry: Registry) {
     }),
     modelVersion: new Gauge({
       name: 'inference_model_info',
+      aggregator: alike,
       help: '1 for the current model version',
       labelNames: ['version'],
       registers: r,
     }),
     annEfSearch: new Gauge({
       name: 'inference_ann_ef_search',
+      aggregator: alike,
       help: 'search candidate list of each loaded model version’s ANN index (calibrated to INFERENCE_ANN_TARGET_RECALL at build)',
       labelNames: ['version'],
       registers: r,
     }),
     annCalibratedRecall: new Gauge({
       name: 'inference_ann_calibrated_recall',
+      aggregator: alike,
       help: 'recall@candidates against exact search that the build measured at that candidate list, per loaded model version',
       labelNames: ['version'],
       registers: r,
     }),
     catalogItems: new Gauge({
       name: 'inference_catalog_items',
+      aggregator: alike,
       help: 'catalog items in memory',
       registers: r,
     }),

@@ -11,8 +11,9 @@
  * against inference. Prints per step p50/p95/p99/max,
  * errors and achieved rate; Redis bytes per user (MEMORY USAGE over 1,000 sampled users);
  * and, per Recommend step, where inference's time went (its own stage histograms, event-loop
- * delay and GC time, scraped before and after the step). The last line
- * is the whole result as JSON.
+ * delay and GC time, scraped before and after the step). Both sides run as BENCH_PROCESSES
+ * processes sharing their port (default 1; INFERENCE_PROCESSES and FLOOR_PROCESSES). The last
+ * line is the whole result as JSON.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
@@ -42,6 +43,7 @@ const RATES = env('BENCH_RATES', '500,1000,2000,4000').split(',').map(Number);
 const SECONDS = Number(env('BENCH_SECONDS', '30'));
 const WARMUP = Number(env('BENCH_WARMUP_SECONDS', '5'));
 const SERVICE_LOG = process.env.BENCH_SERVICE_LOG;
+const PROCESSES = Number(env('BENCH_PROCESSES', '1'));
 const DIM = 64;
 const CATEGORIES = 50;
 // the index settings inference reads (the same defaults), so the printed recall is what it serves
@@ -74,11 +76,14 @@ function startNode(script: string, extraEnv: Record<string, string>, nodeArgs: s
       if (SERVICE_LOG) appendFileSync(SERVICE_LOG, `${line}\n`);
     }
   });
-  const waitFor = (p: (e: Record<string, unknown>) => boolean) =>
+  /** The first log line that passes `p`; with `count`, the count-th (one per process of a group). */
+  const waitFor = (p: (e: Record<string, unknown>) => boolean, count = 1) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const hit = logs.find(p);
+      let seen = 0;
+      const counted = (e: Record<string, unknown>) => p(e) && ++seen === count;
+      const hit = logs.find(counted);
       if (hit) return resolve(hit);
-      waiters.push([p, resolve]);
+      waiters.push([counted, resolve]);
       child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
     });
   return { child, waitFor };
@@ -238,6 +243,7 @@ async function main() {
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       LOG_LEVEL: 'info',
+      INFERENCE_PROCESSES: String(PROCESSES),
     },
     // the flags of inference's start script (as deployed), plus extras
     [
@@ -245,14 +251,18 @@ async function main() {
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     ],
   ); // e.g. BENCH_NODE_ARGS=--cpu-prof
-  const floor = startNode(join(__dirname, 'floor-server.js'), { REDIS_URL, REDIS_KEY_PREFIX: prefix });
+  const floor = startNode(join(__dirname, 'floor-server.js'), {
+    REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    FLOOR_PROCESSES: String(PROCESSES),
+  });
   // whatever happens in the steps, the service processes and the bench's users do not outlive the run
   try {
     log('waiting for inference to load the model and index it');
-    await inference.waitFor((e) => e.msg === 'model loaded');
-    const grpc = Number((await inference.waitFor((e) => e.msg === 'grpc listening')).port);
+    await inference.waitFor((e) => e.msg === 'model loaded', PROCESSES);
+    const grpc = Number((await inference.waitFor((e) => e.msg === 'grpc listening', PROCESSES)).port);
     const http = Number((await inference.waitFor((e) => e.msg === 'http listening')).port);
-    const floorPort = Number((await floor.waitFor((e) => typeof e.port === 'number')).port);
+    const floorPort = Number((await floor.waitFor((e) => typeof e.port === 'number', PROCESSES)).port);
     // let the popularity and catalog settle
     await new Promise((r) => setTimeout(r, 2000));
 
@@ -281,6 +291,7 @@ async function main() {
       seconds: SECONDS,
       generator:
         'node open-loop (loadgen-worker.js: gRPC over node:http2, separate process, 2 ms timer, warmed up in-process)',
+      processes: PROCESSES,
       redisBytesPerUser: bytesPerUser,
       ann,
       steps,
