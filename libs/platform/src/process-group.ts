@@ -7,14 +7,14 @@ import type { Logger } from './logger';
 /**
  * One service as several processes on one machine (node:cluster): the workers share the
  * service's listening ports (the primary hands each new connection to one of them in turn),
- * so a service whose event loop is its limit uses every core, as replicas on separate
+ * so a service whose event loop is its limit can use more cores, as replicas on separate
  * machines would. The primary runs no service code: it starts the workers, replaces one that
  * dies, serves /metrics summed over them and /healthz for all of them, and on SIGTERM/SIGINT
  * stops them (each drains as a single process does) and exits 0 when all did.
  */
 
 /** Set in a worker's environment: it runs the service without an HTTP server of its own. */
-export const PROCESS_GROUP_ENV = 'RECO_PROCESS_GROUP';
+const PROCESS_GROUP_ENV = 'RECO_PROCESS_GROUP';
 
 const HEALTH_REQ = 'reco:health?';
 const HEALTH_RES = 'reco:health';

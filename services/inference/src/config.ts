@@ -32,7 +32,7 @@ export const inferenceSettings = z.object({
     .int(1, 256)
     .default(1)
     .describe(
-      'processes serving on this machine, sharing GRPC_PORT (one per core lets the event loops use every core); /metrics sums them',
+      'processes serving on this machine, sharing GRPC_PORT; /metrics sums them. On 2 cores shared with other servers two were not faster (docs/benchmarks.md, S50-S54)',
     ),
   INFERENCE_GROUP_ID: z
     .string()
