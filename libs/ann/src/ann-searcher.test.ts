@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnnIndex } from './ann-index';
-import { buildSearcher, LocalSearcher, ThreadSearcher, type AnnSearcher } from './ann-searcher';
+import { buildSearcher, LocalSearcher, SearcherPool, ThreadSearcher, type AnnSearcher } from './ann-searcher';
 import { ClusteredVectors } from './clustered-vectors';
 
 const dim = 16;
@@ -34,19 +34,50 @@ function assertSameAsLocal(
 
 test('the worker-thread index answers as the same index on the caller thread, under concurrent searches', async () => {
   const { items, queries, local } = fixture(7, 5000, 64);
-  const threaded = await buildSearcher(items, dim);
+  const batches: number[] = [];
+  const threaded = await buildSearcher(items, dim, { onBatch: (n) => batches.push(n) });
   assert.ok(threaded instanceof ThreadSearcher);
   assert.equal(threaded.size, 5000);
   try {
-    // all 64 issued at once: they queue while the thread is busy and go over in batches, the
-    // second one larger than the first batch's shared exchange (it grows)
+    // the searches asked for in one turn go in one message: 4, then the other 60, a batch
+    // larger than the first one's shared exchange (it grows)
     const ks = queries.map((_, q) => 10 + q);
-    const hits = await Promise.all(queries.map((query, q) => threaded.search(query, ks[q]!)));
+    const search = (from: number, to: number) =>
+      Promise.all(queries.slice(from, to).map((query, i) => threaded.search(query, ks[from + i]!)));
+    const hits = [...(await search(0, 4)), ...(await search(4, 64))];
+    assert.deepEqual(batches, [4, 60]);
     // the worker calibrated the same index the same way, and says so
     assertSameAsLocal(threaded, local, queries, ks, hits);
   } finally {
     await threaded.close();
   }
+});
+
+test('a pool of two threads answers as the same index, splits one turn\u2019s searches between them, and adds items to both copies', async () => {
+  const { items, queries, local } = fixture(11, 3000, 16);
+  const batches: number[] = [];
+  const pool = await buildSearcher(items, dim, { threads: 2, onBatch: (n) => batches.push(n) });
+  assert.ok(pool instanceof SearcherPool);
+  assert.equal(pool.threads, 2);
+  try {
+    const ks = queries.map(() => 20);
+    const hits = await Promise.all(queries.map((q) => pool.search(q, 20)));
+    // 16 searches asked for in one turn, both threads idle: eight each, one message each
+    assert.deepEqual(batches, [8, 8]);
+    // the second thread loaded the first one's build: same calibration, same answers
+    assertSameAsLocal(pool, local, queries, ks, hits);
+    // an item added after the build, far out along one axis: every copy finds it first
+    const far = new Float32Array(dim);
+    far[0] = 50;
+    pool.add(3000, far);
+    assert.equal(pool.size, 3001);
+    const found = await Promise.all([0, 1, 2, 3].map(() => pool.search(far, 1)));
+    assert.deepEqual(batches.slice(2), [2, 2]);
+    for (const f of found) assert.deepEqual(f.labels, [3000]);
+  } finally {
+    await pool.close();
+  }
+  await assert.rejects(buildSearcher(items, dim, { threads: 0 }), /threads: 0 is not a count/);
 });
 
 test('items added after the build are found on the worker thread; a closed index refuses searches', async () => {

@@ -10,7 +10,10 @@ import {
 import { SearchExchange } from './search-exchange';
 
 export type WorkerRequest =
-  | { type: 'build'; vectors: Float32Array; dim: number; opts: AnnOptions }
+  /** Build and keep the index; with `savePath`, also save it there (other threads load it). */
+  | { type: 'build'; vectors: Float32Array; dim: number; opts: AnnOptions; savePath?: string }
+  /** Load and keep an index another thread built and saved (answered like `build`). */
+  | { type: 'load'; path: string; meta: AnnIndexMeta }
   /** Build, save to `path` and answer `saved`: the caller loads and searches the index itself. */
   | { type: 'buildToFile'; vectors: Float32Array; dim: number; opts: AnnOptions; path: string }
   | { type: 'add'; label: number; vector: Float32Array }
@@ -21,7 +24,15 @@ export type WorkerRequest =
 
 export type WorkerReply =
   /** `calibration` is undefined when it is off (`targetRecall: 0`). */
-  | { type: 'built'; size: number; efSearch: number; calibration?: AnnCalibration; layout: AnnLayout }
+  | {
+      type: 'built';
+      size: number;
+      efSearch: number;
+      calibration?: AnnCalibration;
+      layout: AnnLayout;
+      /** When the build was saved (`savePath`): what `load` needs besides the file. */
+      saved?: AnnIndexMeta;
+    }
   | { type: 'saved'; meta: AnnIndexMeta }
   /** The exchange holds the hits of the last `search`. */
   | { type: 'found' }
@@ -35,13 +46,9 @@ function handle(req: WorkerRequest): WorkerReply | undefined {
   switch (req.type) {
     case 'build':
       index = AnnIndex.build(req.vectors, req.dim, req.opts);
-      return {
-        type: 'built',
-        size: index.size,
-        efSearch: index.efSearch,
-        calibration: index.calibration,
-        layout: index.layout,
-      };
+      return { ...built(index), saved: req.savePath ? index.save(req.savePath) : undefined };
+    case 'load':
+      throw new Error('load is asynchronous'); // answered in the message handler
     case 'buildToFile':
       return { type: 'saved', meta: AnnIndex.build(req.vectors, req.dim, req.opts).save(req.path) };
     case 'add':
@@ -76,14 +83,37 @@ function handle(req: WorkerRequest): WorkerReply | undefined {
   }
 }
 
+function built(ix: AnnIndex): Extract<WorkerReply, { type: 'built' }> {
+  return {
+    type: 'built',
+    size: ix.size,
+    efSearch: ix.efSearch,
+    calibration: ix.calibration,
+    layout: ix.layout,
+  };
+}
+
+const failure = (err: unknown): WorkerReply => ({
+  type: 'failed',
+  message: err instanceof Error ? err.message : String(err),
+});
+
 if (parentPort) {
   const port = parentPort;
   port.on('message', (req: WorkerRequest) => {
+    if (req.type === 'load') {
+      // the file is read on libuv's pool; the caller sends nothing else before the answer
+      AnnIndex.load(req.path, req.meta).then(
+        (ix) => port.postMessage(built((index = ix))),
+        (err: unknown) => port.postMessage(failure(err)),
+      );
+      return;
+    }
     let reply: WorkerReply | undefined;
     try {
       reply = handle(req);
     } catch (err) {
-      reply = { type: 'failed', message: err instanceof Error ? err.message : String(err) };
+      reply = failure(err);
     }
     if (reply) port.postMessage(reply);
   });

@@ -5,6 +5,7 @@ export * from './logger';
 export * from './kafka';
 export * from './redis';
 export * from './metrics';
+export * from './stage-histogram';
 export * from './health';
 export * from './bootstrap';
 export * from './pseudonym';

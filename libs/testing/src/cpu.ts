@@ -29,6 +29,27 @@ export function processCpuSeconds(pid: number | undefined): number {
   return pid === undefined ? Number.NaN : statCpuSeconds(`/proc/${pid}/stat`);
 }
 
+/**
+ * User + system CPU seconds of a live process's main thread (for Node, its event loop) and, for
+ * a node:cluster primary, of its workers' main threads instead (the primary serves no
+ * requests); NaN when there is no such process or no /proc.
+ */
+export function eventLoopCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return Number.NaN;
+  }
+  const mains = children.length > 0 ? children : [pid];
+  return mains.reduce((sum, p) => sum + statCpuSeconds(`/proc/${p}/task/${p}/stat`), 0);
+}
+
 /** User + system CPU seconds of the calling thread alone (/proc/thread-self/stat); NaN without /proc. */
 export function threadCpuSeconds(): number {
   return statCpuSeconds('/proc/thread-self/stat');

@@ -63,7 +63,7 @@ export class InferenceRuntime {
     const pinned = pinnedVersions(experimentFromSettings(config));
     this.registry = new ModelRegistry(
       config.INFERENCE_KEEP_VERSIONS,
-      annOptions(config),
+      { ...annOptions(config), onBatch: (n) => metrics.annBatchSize.observe(n) },
       () => this.catalog.all(),
       logger,
       (v) => {

@@ -91,6 +91,12 @@ export const inferenceSettings = z.object({
     .describe(
       "where each version's ANN index lives: search = built and searched on a worker thread (default); build = built on a worker thread, searched on the event loop; none = built in slices and searched on the event loop (true/false: search/none)",
     ),
+  INFERENCE_ANN_SEARCH_THREADS: setting
+    .int(1, 64)
+    .default(1)
+    .describe(
+      "with INFERENCE_ANN_THREAD=search, worker threads searching each version's index, each with its own copy (one builds it, the others load it); a search goes to the one with the fewest pending",
+    ),
   INFERENCE_SEARCH_THREAD: setting
     .bool()
     .default(true)
@@ -166,6 +172,7 @@ export const annOptions = (c: InferenceConfig): SearcherOptions => ({
   maxEfSearch: c.INFERENCE_ANN_MAX_EF_SEARCH,
   calibrationK: c.INFERENCE_ANN_CANDIDATES,
   thread: ({ build: 'build', search: true, none: false } as const)[c.INFERENCE_ANN_THREAD],
+  threads: c.INFERENCE_ANN_SEARCH_THREADS,
 });
 
 export const recommenderSettings = (c: InferenceConfig): RecommenderSettings => ({

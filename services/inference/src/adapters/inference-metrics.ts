@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from '@reco/platform';
+import { Counter, Gauge, Histogram, StageHistogram, type Registry } from '@reco/platform';
 
 const FAST = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
@@ -15,17 +15,18 @@ export function createInferenceMetrics(registry: Registry) {
       labelNames: ['method', 'code'],
       registers: r,
     }),
-    requestSeconds: new Histogram({
+    // observed several times a request: the one-label histogram, not prom-client's
+    requestSeconds: new StageHistogram({
       name: 'inference_request_seconds',
       help: 'handler time per request',
-      labelNames: ['method'],
+      labelName: 'method',
       buckets: FAST,
       registers: r,
     }),
-    stageSeconds: new Histogram({
+    stageSeconds: new StageHistogram({
       name: 'inference_stage_seconds',
       help: 'time per request stage: redis, ann, model (batched scoring, incl. waiting for the batch), rules, search, serialize',
-      labelNames: ['stage'],
+      labelName: 'stage',
       buckets: FAST,
       registers: r,
     }),
@@ -44,6 +45,12 @@ export function createInferenceMetrics(registry: Registry) {
     scoreBatchSize: new Histogram({
       name: 'inference_score_batch_size',
       help: 'requests per batched model call',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: r,
+    }),
+    annBatchSize: new Histogram({
+      name: 'inference_ann_batch_size',
+      help: 'searches per message to an ANN index thread (those asked for in one event-loop turn, or while it was busy)',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers: r,
     }),

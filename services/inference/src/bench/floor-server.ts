@@ -25,7 +25,8 @@ function serve() {
     reason: 'popular now',
   }));
 
-  const server = new grpc.Server();
+  // the same transport settings as inference's server (no channelz bookkeeping)
+  const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
   const constant = (k: number): RankedItems => ({
     requestId: 'floor',
     modelVersion: 'floor',

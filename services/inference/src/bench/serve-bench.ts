@@ -11,7 +11,8 @@
  * against inference. Prints per step p50/p95/p99/max,
  * errors and achieved rate; Redis bytes per user (MEMORY USAGE over 1,000 sampled users);
  * and, per Recommend step, where inference's time went (its own stage histograms, event-loop
- * delay and GC time, scraped before and after the step). Both sides run as BENCH_PROCESSES
+ * delay and GC time, scraped before and after the step) and its event loop's CPU
+ * (`eventLoopCores`, `eventLoopUsPerRequest`: the main thread's, from /proc). Both sides run as BENCH_PROCESSES
  * processes sharing their port (default 1; INFERENCE_PROCESSES and FLOOR_PROCESSES). The last
  * line is the whole result as JSON.
  */
@@ -27,6 +28,7 @@ import { ensureTopics } from '@reco/platform';
 import {
   busyCores,
   deleteTopicsWithPrefix,
+  eventLoopCpuSeconds,
   machineTicks,
   serviceNodeFlags,
   stopProcess,
@@ -275,12 +277,22 @@ async function main() {
       ] as const) {
         let before: Samples | undefined;
         let machineBefore = machineTicks();
+        let eventLoopBefore = Number.NaN;
         const r = await generate(`127.0.0.1:${port}`, rate, SECONDS, async () => {
           machineBefore = machineTicks();
+          eventLoopBefore = eventLoopCpuSeconds(inference.child.pid);
           if (name === 'recommend') before = await scrape();
         });
         const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
-        if (before) Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS));
+        if (before) {
+          // the event loop's own CPU (the main thread of each process), the one resource a
+          // request cannot share: what a cut in per-request work shows up in
+          const eventLoopSeconds = eventLoopCpuSeconds(inference.child.pid) - eventLoopBefore;
+          Object.assign(step, whereTheTimeWent(before, await scrape(), SECONDS), {
+            eventLoopCores: Math.round((eventLoopSeconds / SECONDS) * 100) / 100,
+            eventLoopUsPerRequest: Math.round((eventLoopSeconds / (r.requests ?? rate * SECONDS)) * 1e6),
+          });
+        }
         steps.push(step);
         log(`${name} @ ${rate}/s: ${JSON.stringify(step)}`);
       }
@@ -434,6 +446,7 @@ function whereTheTimeWent(before: Samples, after: Samples, seconds: number): Rec
     handlerP99AtMostMs: p99Buckets('inference_request_seconds', 'method').Recommend,
     meanScoreBatch: meanOf('inference_score_batch_size'),
     meanUserReadBatch: meanOf('inference_user_read_batch_size'),
+    meanAnnBatch: meanOf('inference_ann_batch_size'),
     eventLoopDelayMs: {
       p50: ms(after.get(named('nodejs_eventloop_lag_p50_seconds')) ?? NaN),
       p99: ms(after.get(named('nodejs_eventloop_lag_p99_seconds')) ?? NaN),
