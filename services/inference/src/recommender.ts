@@ -290,7 +290,8 @@ export class Recommender {
             best = i;
           }
         }
-        r.reason = anchorReasons[best] ?? popularReason(this.d.catalog.get(r.itemId));
+        r.reason =
+          (best >= 0 ? anchorReasons[best] : undefined) ?? popularReason(this.d.catalog.get(r.itemId));
       }
       return ranked;
     });
