@@ -7,13 +7,14 @@
  * the generator shares the machine's two cores with what it measures, and the grpc-js client
  * cost about twice the CPU per call. A response counts as an answer when its trailers carry
  * grpc-status 0 and its body is one complete gRPC message; the first answer of each run is
- * also decoded and must hold k items. Args (JSON in argv[2]): target, rate, warmup, seconds, users, k.
+ * also decoded and must hold k items. Args (JSON in argv[2]): target, rate, warmup, seconds, users, k, and optionally latencyDump.
  * The warm-up runs in this same process, at the same rate, just before the measured seconds:
  * a generator started cold spent its first seconds compiling its own gRPC client, and those
  * seconds were often the step's worst. Prints `{"phase":"measuring"}` when the warm-up is
  * over, then one JSON line with p50/p95/p99/max (ms), errors and the achieved rate of the
  * measured seconds.
  */
+import { writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { RankedItems, RecommendRequest, RecommenderService } from '@reco/contracts';
 
@@ -25,10 +26,16 @@ interface Args {
   users: number;
   k: number;
   userPrefix: string;
+  /** When set, the measured calls' scheduled times and latencies (ms) go to this file, one per line. */
+  latencyDump?: string;
 }
 
 interface Run {
   latencies: number[];
+  /** Each answered call's scheduled time (ms from the run's start), in the order of `latencies`. */
+  scheduledAt: number[];
+  /** The run's start, Unix ms (to line it up with other records of the machine). */
+  startedAt: number;
   /** The worst latency of each second of the run (by scheduled time). */
   worstBySecond: number[];
   errors: number;
@@ -159,6 +166,8 @@ function call(
 function openLoop(a: Args, connections: Connection[], seconds: number): Promise<Run> {
   const run: Run = {
     latencies: [],
+    scheduledAt: [],
+    startedAt: 0,
     worstBySecond: new Array<number>(Math.ceil(seconds)).fill(0),
     errors: 0,
     firstError: undefined,
@@ -171,6 +180,7 @@ function openLoop(a: Args, connections: Connection[], seconds: number): Promise<
   const inFlight: InFlight[] = [];
   let oldest = 0;
   const t0 = performance.now();
+  run.startedAt = performance.timeOrigin + t0;
   return new Promise<Run>((resolve) => {
     const sweep = setInterval(() => {
       const now = performance.now();
@@ -199,6 +209,7 @@ function openLoop(a: Args, connections: Connection[], seconds: number): Promise<
           } else {
             const latency = performance.now() - scheduled;
             run.latencies.push(latency);
+            run.scheduledAt.push(scheduled - t0);
             const second = Math.min(run.worstBySecond.length - 1, Math.floor((scheduled - t0) / 1000));
             run.worstBySecond[second] = Math.max(run.worstBySecond[second], latency);
           }
@@ -229,8 +240,18 @@ async function main() {
   // the caller reads the service's metrics and the machine's CPU now, to cover exactly what follows
   console.log(JSON.stringify({ phase: 'measuring' }));
   const cpuBefore = process.cpuUsage();
-  const { latencies, worstBySecond, errors, firstError, elapsed } = await openLoop(a, connections, a.seconds);
+  const { latencies, scheduledAt, startedAt, worstBySecond, errors, firstError, elapsed } = await openLoop(
+    a,
+    connections,
+    a.seconds,
+  );
   const cpu = process.cpuUsage(cpuBefore);
+  if (a.latencyDump)
+    writeFileSync(
+      a.latencyDump,
+      `# started at ${startedAt.toFixed(0)} (Unix ms); scheduled ms from then, latency ms\n` +
+        latencies.map((ms, i) => `${scheduledAt[i]!.toFixed(2)} ${ms.toFixed(2)}\n`).join(''),
+    );
   latencies.sort((x, y) => x - y);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
   const r2 = (x: number) => Math.round(x * 100) / 100;

@@ -14,7 +14,9 @@
  * delay and GC time, scraped before and after the step) and its event loop's CPU
  * (`eventLoopCores`, `eventLoopUsPerRequest`: the main thread's, from /proc). Both sides run as BENCH_PROCESSES
  * processes sharing their port (default 1; INFERENCE_PROCESSES and FLOOR_PROCESSES). The last
- * line is the whole result as JSON.
+ * line is the whole result as JSON. BENCH_LATENCY_DIR (a folder) keeps every measured call of
+ * each step there (`<target>-<rate>.txt`: scheduled time and latency in ms), to see when a tail
+ * happened.
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
@@ -45,6 +47,8 @@ const RATES = env('BENCH_RATES', '500,1000,2000,4000').split(',').map(Number);
 const SECONDS = Number(env('BENCH_SECONDS', '30'));
 const WARMUP = Number(env('BENCH_WARMUP_SECONDS', '5'));
 const SERVICE_LOG = process.env.BENCH_SERVICE_LOG;
+/** A folder for each step's calls (scheduled time and latency, ms), to see when the tail happened. */
+const LATENCY_DIR = process.env.BENCH_LATENCY_DIR;
 const PROCESSES = Number(env('BENCH_PROCESSES', '1'));
 const DIM = 64;
 const CATEGORIES = 50;
@@ -100,12 +104,22 @@ function generate(
   rate: number,
   seconds: number,
   onMeasuring: () => Promise<void> | void,
+  latencyDump?: string,
 ): Promise<Record<string, number>> {
   const child = spawn(
     process.execPath,
     [
       join(__dirname, 'loadgen-worker.js'),
-      JSON.stringify({ target, rate, warmup: WARMUP, seconds, users: USERS, k: K, userPrefix: 'bench-u' }),
+      JSON.stringify({
+        target,
+        rate,
+        warmup: WARMUP,
+        seconds,
+        users: USERS,
+        k: K,
+        userPrefix: 'bench-u',
+        latencyDump,
+      }),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -278,11 +292,17 @@ async function main() {
         let before: Samples | undefined;
         let machineBefore = machineTicks();
         let eventLoopBefore = Number.NaN;
-        const r = await generate(`127.0.0.1:${port}`, rate, SECONDS, async () => {
-          machineBefore = machineTicks();
-          eventLoopBefore = eventLoopCpuSeconds(inference.child.pid);
-          if (name === 'recommend') before = await scrape();
-        });
+        const r = await generate(
+          `127.0.0.1:${port}`,
+          rate,
+          SECONDS,
+          async () => {
+            machineBefore = machineTicks();
+            eventLoopBefore = eventLoopCpuSeconds(inference.child.pid);
+            if (name === 'recommend') before = await scrape();
+          },
+          LATENCY_DIR && join(LATENCY_DIR, `${name}-${rate}.txt`),
+        );
         const step: Record<string, unknown> = { target: name, ...r, machineCores: busyCores(machineBefore) };
         if (before) {
           // the event loop's own CPU (the main thread of each process), the one resource a
