@@ -209,8 +209,10 @@ function openLoop(a: Args, connections: Connection[], seconds: number): Promise<
           } else {
             const latency = performance.now() - scheduled;
             run.latencies.push(latency);
-            run.scheduledAt.push(scheduled - t0);
-            const second = Math.min(run.worstBySecond.length - 1, Math.floor((scheduled - t0) / 1000));
+            const at = scheduled - t0;
+            // kept only when asked for: the generator shares the cores it measures
+            if (a.latencyDump) run.scheduledAt.push(at);
+            const second = Math.min(run.worstBySecond.length - 1, Math.floor(at / 1000));
             run.worstBySecond[second] = Math.max(run.worstBySecond[second], latency);
           }
           if (++done === total) {
