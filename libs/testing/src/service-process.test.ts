@@ -24,5 +24,6 @@ test("serviceNodeFlags reads the Node flags of a service's start script", () => 
     '--min-semi-space-size=64',
     '--no-allocation-site-pretenuring',
     '--heap-growing-percent=300',
+    '--no-memory-reducer',
   ]);
 });
