@@ -11,7 +11,8 @@
  * against inference. Prints per step p50/p95/p99/max,
  * errors and achieved rate; Redis bytes per user (MEMORY USAGE over 1,000 sampled users);
  * and, per Recommend step, where inference's time went (its own stage histograms, event-loop
- * delay and GC time, scraped before and after the step) and its event loop's CPU
+ * delay and GC time, scraped before and after the step; `scrapeMs`, how long the opening scrape
+ * took) and its event loop's CPU
  * (`eventLoopCores`, `eventLoopUsPerRequest`: the main thread's, from /proc). Both sides run as BENCH_PROCESSES
  * processes sharing their port (default 1; INFERENCE_PROCESSES and FLOOR_PROCESSES). The last
  * line is the whole result as JSON. BENCH_LATENCY_DIR (a folder) keeps every measured call of
