@@ -251,6 +251,8 @@ logfile $REDIS_LOG
 dir $REDIS_STATE/data
 save ""
 appendonly no
+# ingest's dedup window expires each bucket as one hash of many ids: free it off the main thread
+lazyfree-lazy-expire yes
 EOF
     rm -f "$REDIS_PID"
     log "redis: starting $(redis-server --version | awk '{print $3}' | sed 's/^v=//') (log: $REDIS_LOG)"

@@ -22,6 +22,7 @@ export const REDIS = Symbol('REDIS');
 class IngestLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(IngestConsumer) private readonly consumer: IngestConsumer,
+    @Inject(RedisDedupWindow) private readonly dedup: RedisDedupWindow,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(HEALTH_CHECKS) private readonly health: HealthChecks,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -29,6 +30,8 @@ class IngestLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap() {
     await this.redis.connect();
+    const warning = await this.dedup.serverWarning();
+    if (warning) this.logger.warn({ setting: 'lazyfree-lazy-expire' }, warning);
     this.health.register('redis', async () => (await this.redis.ping()) === 'PONG');
     this.health.register('kafka-consumer', () => this.consumer.isRunning);
     await this.consumer.start();
@@ -55,20 +58,26 @@ export class IngestModule {
         ...ops.providers,
         { provide: REDIS, useFactory: () => createRedis(config.REDIS_URL, logger) },
         {
-          provide: IngestConsumer,
+          provide: RedisDedupWindow,
           inject: [REDIS],
           useFactory: (redis: Redis) =>
+            new RedisDedupWindow(
+              redis,
+              `${config.REDIS_KEY_PREFIX}dedup:`,
+              config.INGEST_DEDUP_WINDOW_SECONDS * 1000,
+            ),
+        },
+        {
+          provide: IngestConsumer,
+          inject: [RedisDedupWindow],
+          useFactory: (dedup: RedisDedupWindow) =>
             new IngestConsumer(
               createKafka('reco-ingest', config.KAFKA_BROKERS, logger),
               config,
               {
                 limits: validationLimits(config),
                 users: new UserRoutes(Buffer.from(config.RECO_PSEUDONYMIZATION_KEY, 'utf8')),
-                dedup: new RedisDedupWindow(
-                  redis,
-                  `${config.REDIS_KEY_PREFIX}dedup:`,
-                  config.INGEST_DEDUP_WINDOW_SECONDS * 1000,
-                ),
+                dedup,
                 now: Date.now,
               },
               createIngestMetrics(registry),

@@ -17,8 +17,7 @@ import {
   inputProducer,
 } from '@reco/testing';
 import { Redis, pseudonymize } from '@reco/platform';
-import { dedupKey, dedupShard } from './domain/dedup-shards';
-import { watermarkKey } from './adapters/redis-dedup-window';
+import { RedisDedupWindow, watermarkKey } from './adapters/redis-dedup-window';
 
 const KEY = 'integration-test-key-0123456789abcdef';
 const MAIN = join(__dirname, 'main.js');
@@ -211,10 +210,8 @@ test('10,000 events with 5% malformed and 2% duplicates: clean holds exactly the
     // every valid event's mark is its own position, below its partition's watermark.
     const redis = new Redis(infra.redisUrl);
     try {
-      const keys = messages
-        .filter((m) => m.kind === 'valid')
-        .map((m) => dedupKey(`${prefix}dedup:`, dedupShard(m.eventId!), m.eventId!));
-      const marks = await redis.mget(keys);
+      const window = new RedisDedupWindow(redis, `${prefix}dedup:`, 86_400_000);
+      const marks = await window.peek(messages.filter((m) => m.kind === 'valid').map((m) => m.eventId!));
       assert.ok(
         marks.every((v) => v !== null),
         'every valid event has its mark',

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Command, Redis } from 'ioredis';
-import { dedupKey, dedupShard } from '../domain/dedup-shards';
+import { dedupBucketKey, dedupShard } from '../domain/dedup-shards';
 import { RedisDedupWindow } from './redis-dedup-window';
 
 /** A RESP array of bulk strings back into its strings. */
@@ -51,9 +51,10 @@ function fakeRedis(noscript: number) {
   return { redis: redis as unknown as Redis, sent, loaded };
 }
 
-test('dedup script calls carry the keys, window, position prefix and offsets as RESP', async () => {
+test('dedup script calls carry the bucket keys, offsets, expiry, position prefix and ids as RESP', async () => {
   const { redis, sent, loaded } = fakeRedis(1);
-  const window = new RedisDedupWindow(redis, 'p:dedup:', 60_000);
+  const now = 1_796_000_012_345; // bucket 59,866,667 of 30 s slices
+  const window = new RedisDedupWindow(redis, 'p:dedup:', 60_000, undefined, () => now);
   const ids = ['evt-1', 'evt-2', 'évt-3', 'evt-4', '\ud800x'];
   const offsets = ['10', '11', '12', '13', '1234567890123'];
   const claim = await window.claim({ topic: 'raw', partition: 2, eventIds: ids, offsets });
@@ -61,15 +62,18 @@ test('dedup script calls carry the keys, window, position prefix and offsets as 
   assert.equal(loaded.length, 1, 'NOSCRIPT: the script loaded, the calls sent again');
   const byShard = new Map<number, number[]>();
   ids.forEach((id, i) => byShard.set(dedupShard(id), [...(byShard.get(dedupShard(id)) ?? []), i]));
+  const bucket = Math.floor(now / 30_000);
   assert.deepEqual(
     sent.map((args) => args.slice(2)),
     [...byShard].map(([shard, indices]) => [
-      String(indices.length),
-      // as UTF-8 bytes, as ioredis wrote them (a lone surrogate becomes U+FFFD)
-      ...indices.map((i) => Buffer.from(dedupKey('p:dedup:', shard, ids[i]!)).toString()),
-      '60000',
-      'raw/2/',
+      '4',
+      // the write bucket first, then the two before it and the one after
+      ...[bucket, bucket - 2, bucket - 1, bucket + 1].map((b) => dedupBucketKey('p:dedup:', shard, b)),
       indices.map((i) => offsets[i]).join(','),
+      String((bucket + 1) * 30_000 + 60_000),
+      'raw/2/',
+      // as UTF-8 bytes, as ioredis wrote them (a lone surrogate becomes U+FFFD)
+      ...indices.map((i) => Buffer.from(ids[i]!).toString()),
     ]),
   );
   assert.ok(sent.every((args) => args[0] === 'EVALSHA' && /^[0-9a-f]{40}$/.test(args[1]!)));

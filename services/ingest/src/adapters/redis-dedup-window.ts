@@ -10,29 +10,56 @@ import {
   type Sighting,
   type SourceEvents,
 } from '../domain/dedup';
-import { DEDUP_SHARDS, dedupKey, groupByShard } from '../domain/dedup-shards';
+import { dedupBuckets, type DedupBuckets } from '../domain/dedup-buckets';
+import { DEDUP_SHARDS, dedupBucketKey, dedupShard, groupByShard } from '../domain/dedup-shards';
 
 /**
- * `SET key mark PX window NX GET` per key of a shard. ARGV = window ms, mark prefix, the keys'
- * offsets joined by ',' (in KEYS order): KEYS[i]'s mark is prefix .. i-th offset. The marks are
- * put together in Redis so the client sends one offset per event instead of a whole position
- * string (building and writing those was a good part of ingest's CPU per event). Replies only
- * for keys that already held a mark, as pairs (index in KEYS, previous mark): nearly always an
- * empty reply.
+ * Claims one shard's ids in its bucket hashes. KEYS = the write bucket, then the buckets to
+ * look in (all of the shard's hash slot). ARGV = the ids' offsets joined by ',', the write
+ * bucket's expiry (Unix ms), the mark prefix, then the ids. An id already held by any bucket
+ * keeps its mark (the first sighting's); every other id gets prefix .. its offset in the write
+ * bucket. Each bucket is read with one HMGET and written with one HSET for the whole call (a
+ * `SET NX GET` per id, the layout before, cost Redis about twice the CPU per event). Replies
+ * only for ids that already held a mark, as pairs (index among the ids, previous mark): nearly
+ * always an empty reply. Chunks of 4,000 keep unpack within Lua's stack.
  */
 const CLAIM_LUA = `
-local window, prefix = ARGV[1], ARGV[2]
-local seen = {}
+local expireAt, prefix = ARGV[2], ARGV[3]
+local n = #ARGV - 3
+local CHUNK = 4000
+local found = {}
+for k = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[k]) == 1 then
+    for first = 1, n, CHUNK do
+      local marks = redis.call('HMGET', KEYS[k], unpack(ARGV, first + 3, math.min(first + CHUNK - 1, n) + 3))
+      for j = 1, #marks do
+        local i = first + j - 1
+        if marks[j] and not found[i] then found[i] = marks[j] end
+      end
+    end
+  end
+end
+local seen, writes, claimed = {}, {}, {}
 local i = 0
-for offset in string.gmatch(ARGV[3], '[^,]+') do
+for offset in string.gmatch(ARGV[1], '[^,]+') do
   i = i + 1
-  local previous = redis.call('SET', KEYS[i], prefix .. offset, 'PX', window, 'NX', 'GET')
+  local id = ARGV[i + 3]
+  local previous = found[i] or claimed[id]
   if previous then
     seen[#seen + 1] = i
     seen[#seen + 1] = previous
+  else
+    local mark = prefix .. offset
+    claimed[id] = mark
+    writes[#writes + 1] = id
+    writes[#writes + 1] = mark
   end
 end
-if i ~= #KEYS then return redis.error_reply('dedup claim: ' .. #KEYS .. ' keys, ' .. i .. ' offsets') end
+if i ~= n then return redis.error_reply('dedup claim: ' .. n .. ' ids, ' .. i .. ' offsets') end
+for first = 1, #writes, CHUNK do
+  redis.call('HSET', KEYS[1], unpack(writes, first, math.min(first + CHUNK - 1, #writes)))
+end
+if #writes > 0 then redis.call('PEXPIREAT', KEYS[1], expireAt) end
 return seen`;
 
 /**
@@ -73,25 +100,25 @@ class PrebuiltCall extends Command {
 }
 
 /**
- * A shard's share of a claim as RESP bulk strings: its keys (`$<n>\r\n<key>\r\n` each) and its
+ * A shard's share of a claim as RESP bulk strings: its ids (`$<n>\r\n<id>\r\n` each) and its
  * offsets joined by ','.
  */
 interface ShardRequest {
   count: number;
-  keys: Buffer;
+  ids: Buffer;
   offsets: Buffer;
 }
 
 /**
- * The dedup window in Redis: one key per event id holding the position of its first
- * sighting, expiring after the window. A batch is claimed in one round trip: its ids are
- * grouped by shard (`dedup-shards.ts`; one hash slot per shard, so this also works on Redis
- * Cluster) and each group is claimed by one script call doing `SET NX GET` per id. Confirming
- * after the commit writes one key per source partition, its committed watermark, not one per
- * event (rewriting every mark cost Redis as much CPU as the claim, 2-3 s per 1,000,000 events).
+ * The dedup window in Redis. Event ids are spread over shards (`dedup-shards.ts`) and cut in
+ * time into buckets of half a window (`dedup-buckets.ts`): one hash per shard and bucket
+ * (`<prefix>b{<shard>}:<bucket>`, field = event id, value = the position of its first
+ * sighting), expiring as a whole. The hash tag puts a shard's buckets in one hash slot, so a
+ * batch is claimed in one round trip with one script call per shard present, also on Redis
+ * Cluster. Confirming after the commit writes one key per source partition, its committed
+ * watermark, not one per event.
  */
 export class RedisDedupWindow implements DedupWindow {
-  private readonly windowArg: Buffer;
   private readonly keyPrefix: Buffer;
 
   constructor(
@@ -99,8 +126,8 @@ export class RedisDedupWindow implements DedupWindow {
     private readonly keyPrefixText: string,
     private readonly windowMs: number,
     private readonly shards: number = DEDUP_SHARDS,
+    private readonly now: () => number = Date.now,
   ) {
-    this.windowArg = bulk(Buffer.from(String(windowMs)));
     this.keyPrefix = Buffer.from(keyPrefixText, 'utf8');
   }
 
@@ -109,10 +136,14 @@ export class RedisDedupWindow implements DedupWindow {
     const watermark = watermarkAfter(events);
     if (events.eventIds.length === 0) return { sightings, watermark };
     const groups = groupByShard(events.eventIds, this.shards);
-    const prefix = this.prefixArg(events);
+    const buckets = dedupBuckets(this.now(), this.windowMs);
+    const tail = Buffer.concat([
+      bulk(Buffer.from(String(buckets.expireAt))),
+      bulk(Buffer.from(positionPrefix(events.topic, events.partition), 'utf8')),
+    ]);
     const results = await this.send(
       groups.map(({ shard, indices }) =>
-        request(CLAIM, this.shardRequest(shard, indices, events), this.windowArg, prefix),
+        request(this.bucketKeys(shard, buckets), this.shardRequest(indices, events), tail),
       ),
     );
     const seen: { index: number; mark: string; own: string }[] = [];
@@ -143,6 +174,37 @@ export class RedisDedupWindow implements DedupWindow {
     );
   }
 
+  /**
+   * A warning for operators when Redis frees expired keys on its main thread: a bucket
+   * expires as one hash of every id of half a window and a shard (millions at high volume),
+   * and freeing it there stalls every client. Undefined when the setting is right, or when
+   * Redis does not let us read its configuration (managed services often refuse CONFIG).
+   */
+  async serverWarning(): Promise<string | undefined> {
+    const reply = (await this.redis.config('GET', 'lazyfree-lazy-expire').catch(() => [])) as string[];
+    return reply[1] === 'no'
+      ? 'Redis has lazyfree-lazy-expire no: an expiring dedup bucket (one hash per shard and half window) is freed on its main thread and stalls it; set lazyfree-lazy-expire yes'
+      : undefined;
+  }
+
+  /**
+   * What the window holds for each id now (the first sighting's position, or null), without
+   * claiming anything: for operators and tests.
+   */
+  async peek(eventIds: readonly string[]): Promise<(string | null)[]> {
+    const buckets = dedupBuckets(this.now(), this.windowMs);
+    return Promise.all(
+      eventIds.map(async (id) => {
+        const shard = dedupShard(id, this.shards);
+        for (const bucket of [buckets.write, ...buckets.read]) {
+          const mark = await this.redis.hget(dedupBucketKey(this.keyPrefixText, shard, bucket), id);
+          if (mark !== null) return mark;
+        }
+        return null;
+      }),
+    );
+  }
+
   /** The offset below which the events' source partition is committed (0 when none is known). */
   private async committedBelow({ topic, partition }: SourceEvents): Promise<bigint> {
     const value = await this.redis.get(this.watermarkKey(topic, partition));
@@ -153,35 +215,33 @@ export class RedisDedupWindow implements DedupWindow {
     return watermarkKey(this.keyPrefixText, topic, partition);
   }
 
-  /** The mark prefix (the events' topic and partition) as a RESP argument. */
-  private prefixArg(events: SourceEvents): Buffer {
-    return bulk(Buffer.from(positionPrefix(events.topic, events.partition), 'utf8'));
+  /** The shard's write bucket key, then the keys of the buckets to look in, as RESP. */
+  private bucketKeys(shard: number, buckets: DedupBuckets): Buffer[] {
+    return [buckets.write, ...buckets.read].map((b) =>
+      bulk(Buffer.from(dedupBucketKey(this.keyPrefixText, shard, b), 'utf8')),
+    );
   }
 
-  /** The keys and offsets of the events at `indices` (all of one shard), as RESP. */
-  private shardRequest(shard: number, indices: number[], events: SourceEvents): ShardRequest {
-    const shardPrefix = Buffer.from(dedupKey('', shard, ''), 'utf8'); // the id follows the hash tag
-    const keyHead = this.keyPrefix.length + shardPrefix.length;
-    let keysBound = 0;
+  /** The ids and offsets of the events at `indices` (all of one shard), as RESP. */
+  private shardRequest(indices: number[], events: SourceEvents): ShardRequest {
+    let idsBound = 0;
     let offsetsLength = indices.length - 1;
     for (const i of indices) {
-      keysBound += 3 * events.eventIds[i]!.length + keyHead + 16;
+      idsBound += 3 * events.eventIds[i]!.length + 16;
       offsetsLength += events.offsets[i]!.length;
     }
-    const keys = Buffer.allocUnsafe(keysBound);
+    const ids = Buffer.allocUnsafe(idsBound);
     let pos = 0;
     for (const i of indices) {
       const id = events.eventIds[i]!;
       const idBytes = isAscii(id) ? id.length : Buffer.byteLength(id, 'utf8');
-      keys[pos++] = DOLLAR;
-      pos = writeAscii(keys, pos, String(keyHead + idBytes));
-      keys[pos++] = CR;
-      keys[pos++] = LF;
-      pos += this.keyPrefix.copy(keys, pos);
-      pos += shardPrefix.copy(keys, pos);
-      pos = idBytes === id.length ? writeAscii(keys, pos, id) : pos + keys.write(id, pos, 'utf8');
-      keys[pos++] = CR;
-      keys[pos++] = LF;
+      ids[pos++] = DOLLAR;
+      pos = writeAscii(ids, pos, String(idBytes));
+      ids[pos++] = CR;
+      ids[pos++] = LF;
+      pos = idBytes === id.length ? writeAscii(ids, pos, id) : pos + ids.write(id, pos, 'utf8');
+      ids[pos++] = CR;
+      ids[pos++] = LF;
     }
     // Offsets are decimal strings (ASCII)
     const head = `$${offsetsLength}\r\n`;
@@ -193,7 +253,7 @@ export class RedisDedupWindow implements DedupWindow {
     }
     offsets[o] = CR;
     offsets[o + 1] = LF;
-    return { count: indices.length, keys: keys.subarray(0, pos), offsets };
+    return { count: indices.length, ids: ids.subarray(0, pos), offsets };
   }
 
   /**
@@ -239,13 +299,12 @@ const LF = 0x0a;
 const bulk = (bytes: Buffer) =>
   Buffer.concat([Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]);
 
-/** `EVALSHA sha numkeys keys… window prefix offsets` as one RESP request. */
-function request(script: Script, shard: ShardRequest, window: Buffer, prefix: Buffer): Buffer {
-  const n = shard.count;
+/** `EVALSHA sha numkeys keys… offsets expireAt prefix ids…` as one RESP request. */
+function request(keys: Buffer[], shard: ShardRequest, tail: Buffer): Buffer {
   const head = Buffer.from(
-    `*${n + 6}\r\n$7\r\nEVALSHA\r\n$40\r\n${script.sha}\r\n$${String(n).length}\r\n${n}\r\n`,
+    `*${3 + keys.length + 3 + shard.count}\r\n$7\r\nEVALSHA\r\n$40\r\n${CLAIM.sha}\r\n$${String(keys.length).length}\r\n${keys.length}\r\n`,
   );
-  return Buffer.concat([head, shard.keys, window, prefix, shard.offsets]);
+  return Buffer.concat([head, ...keys, shard.offsets, tail, shard.ids]);
 }
 
 function isAscii(s: string): boolean {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEDUP_SHARDS, dedupKey, dedupShard, groupByShard } from './dedup-shards';
+import { DEDUP_SHARDS, dedupBucketKey, dedupShard, groupByShard } from './dedup-shards';
 
 /** The part of a key Redis Cluster hashes: between the first '{' and the next '}', if not empty. */
 function hashTag(key: string): string {
@@ -38,11 +38,12 @@ test('groups hold every index once, in batch order, and only ids of their shard'
   assert.deepEqual(groupByShard([]), []);
 });
 
-test("one group's keys share a hash tag (one Redis Cluster slot); other shards' do not", () => {
-  const ids = Array.from({ length: 300 }, (_, i) => `e{${i}}-${i}`); // braces inside ids too
-  for (const { shard, indices } of groupByShard(ids)) {
-    const tags = new Set(indices.map((i) => hashTag(dedupKey('reco:dedup:', shard, ids[i]!))));
+test("a shard's buckets share a hash tag (one Redis Cluster slot); other shards' do not", () => {
+  for (const shard of [0, 7, 63]) {
+    const tags = new Set([-1, 0, 1, 3_592_000].map((b) => hashTag(dedupBucketKey('reco:dedup:', shard, b))));
     assert.deepEqual([...tags], [String(shard)]);
   }
-  assert.notEqual(hashTag(dedupKey('p:', 1, 'a')), hashTag(dedupKey('p:', 2, 'a')));
+  assert.notEqual(hashTag(dedupBucketKey('p:', 1, 5)), hashTag(dedupBucketKey('p:', 2, 5)));
+  // never the name of a key of the earlier one-key-per-id layout, `<prefix>{<shard>}<event id>`
+  assert.ok(dedupBucketKey('p:', 1, 5).startsWith('p:b{'));
 });

@@ -16,8 +16,13 @@ export function dedupShard(eventId: string, shards: number = DEDUP_SHARDS): numb
   return (h >>> 0) % shards;
 }
 
-/** The Redis key of an event id: the hash tag names its shard, so one shard = one slot. */
-export const dedupKey = (prefix: string, shard: number, eventId: string) => `${prefix}{${shard}}${eventId}`;
+/**
+ * The Redis key of a shard's bucket (`dedup-buckets.ts`): the hash tag names the shard, so one
+ * shard = one slot. The `b` keeps these apart from the one-key-per-id layout of earlier
+ * versions (`<prefix>{<shard>}<event id>`), which may still be in Redis.
+ */
+export const dedupBucketKey = (prefix: string, shard: number, bucket: number) =>
+  `${prefix}b{${shard}}:${bucket}`;
 
 /** One shard's share of a batch: the positions (in the batch) of its ids, in batch order. */
 export interface ShardGroup {
