@@ -119,17 +119,13 @@ interface ShardRequest {
  * watermark, not one per event.
  */
 export class RedisDedupWindow implements DedupWindow {
-  private readonly keyPrefix: Buffer;
-
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefixText: string,
     private readonly windowMs: number,
     private readonly shards: number = DEDUP_SHARDS,
     private readonly now: () => number = Date.now,
-  ) {
-    this.keyPrefix = Buffer.from(keyPrefixText, 'utf8');
-  }
+  ) {}
 
   async claim(events: SourceEvents): Promise<DedupClaim> {
     const sightings = new Array<Sighting>(events.eventIds.length).fill('first');

@@ -169,7 +169,7 @@ async function run(kafka: Kafka, prefix: string) {
     );
   const ingestRate = (done - first.n) / ((end - first.t) / 1000);
   const fromFirstBatch = (done - earliest.n) / ((end - earliest.t) / 1000);
-  // CPU seconds per 1,000,000 events over the measured window (first to last committed batch)
+  // CPU seconds per 1,000,000 events over the measured (steady) window
   const start = first;
   const perMillion = (key: keyof RunCpu) =>
     Number((((last.cpu[key] - start.cpu[key]) / (done - start.n)) * 1e6).toFixed(1));
