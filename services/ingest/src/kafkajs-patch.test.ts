@@ -172,6 +172,111 @@ test('kafkajs produce requests decode back to the records sent (keys, values, he
   assert.ok(firstTimestamp < now);
 });
 
+// The same patch writes an uncompressed produce request into one buffer of its exact size (the
+// nested encoders copied every record five more times into fresh buffers, and V8 answered that
+// much new off-heap memory with extra scavenges: docs/benchmarks.md, Ingest, 2026-12-05).
+const Record = kafkajsFile('./src/protocol/recordBatch/record/v0') as {
+  writeRecord: (encoder: unknown, record: object) => void;
+};
+const { RecordBatch } = kafkajsFile('./src/protocol/recordBatch/v0') as {
+  RecordBatch: (args: object) => Promise<{ size: () => number }>;
+};
+
+test('kafkajs encodes an uncompressed produce request in one exact buffer, as the nested encoders did', async () => {
+  const now = 1_764_900_000_000;
+  const messagesOf = (seed: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: i % 5 === 0 ? null : Buffer.from(`user-${seed}-${i}`),
+      value: Buffer.alloc(100 + ((i * seed) % 300), i & 0xff),
+      headers: i % 4 === 0 ? { 'content-type': 'application/json', x: ['1', 'é'] } : {},
+      timestamp: i % 3 === 0 ? String(now - 5_000 + i) : undefined,
+    }));
+  const topicData = [
+    {
+      topic: 'clean',
+      partitions: [
+        { partition: 0, firstSequence: 0, messages: messagesOf(1, 3_000) },
+        { partition: 5, firstSequence: 70_000, messages: messagesOf(2, 1) },
+      ],
+    },
+    { topic: 'dead-letter-ü', partitions: [{ partition: 2, firstSequence: 4, messages: messagesOf(3, 40) }] },
+  ];
+  for (const transactionalId of ['ingest-0', null]) {
+    const args = { acks: -1, timeout: 30_000, producerId: Long.fromNumber(12), producerEpoch: 2 };
+    // The same request as the nested encoders build it (still the path of compressed batches)
+    const reference = new Encoder()
+      .writeString(transactionalId)
+      .writeInt16(args.acks)
+      .writeInt32(args.timeout)
+      .writeInt32(topicData.length);
+    for (const { topic, partitions } of topicData) {
+      reference.writeString(topic).writeInt32(partitions.length);
+      for (const { partition, firstSequence, messages } of partitions) {
+        // kafkajs: the batch's first and largest of the messages' own times (each batch has some)
+        const stamped = messages.filter((m) => m.timestamp != null).map((m) => Number(m.timestamp));
+        const firstTimestamp = Math.min(...stamped);
+        const times = messages.map((m) => (m.timestamp == null ? now : Number(m.timestamp)));
+        const records = new Encoder();
+        messages.forEach((m, i) =>
+          Record.writeRecord(records, { ...m, offsetDelta: i, timestampDelta: times[i]! - firstTimestamp }),
+        );
+        const batch = await RecordBatch({
+          encodedRecords: { count: messages.length, encoder: records },
+          firstTimestamp,
+          maxTimestamp: Math.max(...stamped),
+          producerId: args.producerId,
+          producerEpoch: args.producerEpoch,
+          firstSequence,
+          transactional: transactionalId !== null,
+          lastOffsetDelta: messages.length - 1,
+        });
+        reference.writeInt32(partition).writeInt32(batch.size()).writeEncoder(batch);
+      }
+    }
+
+    const realNow = Date.now;
+    const allocUnsafe = Buffer.allocUnsafe;
+    const large: number[] = [];
+    Date.now = () => now;
+    Buffer.allocUnsafe = (size: number) => {
+      if (size > 4096) large.push(size);
+      return allocUnsafe(size);
+    };
+    let encoded: { buffer: Buffer };
+    try {
+      encoded = await ProduceV3({ ...args, transactionalId, topicData }).encode();
+    } finally {
+      Date.now = realNow;
+      Buffer.allocUnsafe = allocUnsafe;
+    }
+    assert.deepEqual(encoded.buffer, reference.buffer, `transactional id ${transactionalId}`);
+    assert.deepEqual(large, [encoded.buffer.length], 'one buffer, of the request’s size');
+  }
+
+  // Compressed batches still take the nested encoders
+  const messages = messagesOf(4, 200);
+  const gzip = await ProduceV3({
+    acks: -1,
+    timeout: 30_000,
+    compression: 1, // GZIP
+    topicData: [{ topic: 't', partitions: [{ partition: 1, firstSequence: 0, messages }] }],
+  }).encode();
+  const d = new Decoder(gzip.buffer);
+  d.readString();
+  d.readInt16();
+  d.readInt32();
+  d.readInt32();
+  d.readString();
+  d.readInt32();
+  d.readInt32();
+  d.readInt32();
+  const batch = await decodeRecordBatch(d);
+  assert.deepEqual(
+    batch.records.map((r: any) => r.value),
+    messages.map((m) => m.value),
+  );
+});
+
 test('kafkajs writes short ASCII strings itself and copies buffers with the same bytes as before', () => {
   // Reference: varint of the UTF-8 length (zigzag), then the UTF-8 bytes, as unpatched kafkajs
   const varint = (n: number) => {
