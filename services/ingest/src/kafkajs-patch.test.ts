@@ -262,14 +262,9 @@ test('kafkajs encodes an uncompressed produce request in one exact buffer, as th
     topicData: [{ topic: 't', partitions: [{ partition: 1, firstSequence: 0, messages }] }],
   }).encode();
   const d = new Decoder(gzip.buffer);
-  d.readString();
-  d.readInt16();
-  d.readInt32();
-  d.readInt32();
-  d.readString();
-  d.readInt32();
-  d.readInt32();
-  d.readInt32();
+  // transactional id, acks, timeout, topics, topic, partitions, partition, record set size
+  for (const read of ['readString', 'readInt16', 'readInt32', 'readInt32', 'readString'] as const) d[read]();
+  for (let i = 0; i < 3; i++) d.readInt32();
   const batch = await decodeRecordBatch(d);
   assert.deepEqual(
     batch.records.map((r: any) => r.value),
